@@ -1,0 +1,31 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import type { Factory } from './factory.js';
+
+/** What a command's action needs: its dependencies, and a way to report an exit code without throwing. */
+export interface CommandContext {
+  factory(): Factory;
+  exit(code: number): void;
+}
+
+/** Each command file exports one of these: it declares the command on the program and wires its `run`. */
+export type DefineCommand = (program: Command, ctx: CommandContext) => void;
+
+/** Adds the usual examples block to a command's help. */
+export function examples(command: Command, lines: readonly string[]): Command {
+  return command.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`);
+}
+
+export function integerIn(min: number, max: number, what: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${what} must be a whole number from ${min} to ${max}.`);
+    }
+    return n;
+  };
+}
+
+export const orderIdArgument = (value: string): string => {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(value)) throw new InvalidArgumentError('an order id looks like ord_01J…');
+  return value;
+};

@@ -1,0 +1,58 @@
+import { InvalidArgumentError } from 'commander';
+import { EXIT } from '../../core/errors.js';
+import { formatUsd, parseUsd } from '../../core/money.js';
+import { examples, type DefineCommand } from '../command.js';
+import type { Factory } from '../factory.js';
+import { printJson } from '../output.js';
+
+export const defineAdmin: DefineCommand = (program, ctx) => {
+  const admin = program
+    .command('admin')
+    .description("Operator commands: they work on a database file directly, never over HTTP");
+  const credit = admin
+    .command('credit')
+    .description('Add money to an account (a deposit entry in its ledger)')
+    .argument('<account>', 'account id (acc_…) or API key (vn_…)')
+    .argument('<usd>', 'amount in USD, e.g. 5 or 2.50', usdArgument)
+    .option('--db <file>', "database file (default: the embedded broker's)")
+    .option('--note <text>', 'why, kept in the ledger', 'operator credit')
+    .action(async (account: string, amount: number, opts: { db?: string; note: string }) =>
+      ctx.exit(await runCredit({ account, amount, db: opts.db, note: opts.note }, ctx.factory())),
+    );
+  examples(credit, ['tn admin credit acc_01JD… 20', 'tn admin credit "$TN_API_KEY" 5 --db ./tn.db']);
+  const audit = admin
+    .command('audit')
+    .description('Check every money invariant; exits 1 on any violation')
+    .option('--db <file>', "database file (default: the embedded broker's)")
+    .action(async (opts: { db?: string }) => ctx.exit(await runAudit({ db: opts.db }, ctx.factory())));
+  examples(audit, ['tn admin audit', 'tn admin audit --db ./tn.db --json']);
+};
+
+function usdArgument(value: string): number {
+  const micros = parseUsd(value);
+  if (micros === null || micros <= 0) throw new InvalidArgumentError('the amount must be a positive USD amount with at most 6 decimals, e.g. 5 or 2.50');
+  return micros;
+}
+
+export async function runCredit(opts: { account: string; amount: number; db?: string; note: string }, f: Factory): Promise<number> {
+  const core = await f.core(opts.db);
+  const result = await core.credit(opts.account, opts.amount, opts.note);
+  if (f.globals.json) printJson(f.io, result);
+  else f.io.out(f.io.stdoutIsTTY ? `Added ${formatUsd(opts.amount)} to ${result.account_id}: balance ${formatUsd(Math.round(result.balance * 1e6))}.` : `${result.account_id}\t${result.balance}`);
+  return EXIT.ok;
+}
+
+export async function runAudit(opts: { db?: string }, f: Factory): Promise<number> {
+  const core = await f.core(opts.db);
+  await core.processDue();
+  const report = await core.audit();
+  const ok = report.violations.length === 0;
+  if (f.globals.json) printJson(f.io, { ok, ...report });
+  else {
+    for (const v of report.violations) f.io.out(v);
+    f.io.err(
+      `${ok ? 'OK' : `${report.violations.length} violation(s)`}: ${report.accounts} accounts, ${report.orders} orders, ${report.ledgerEntries} ledger entries checked.`,
+    );
+  }
+  return ok ? EXIT.ok : EXIT.bug;
+}

@@ -1,0 +1,102 @@
+import type { Broker } from '../core/broker.js';
+import { TnError } from '../core/errors.js';
+import type { BrokerCore } from '../core/service.js';
+import type { Config } from './config.js';
+import type { IO } from './io.js';
+
+export interface GlobalOptions {
+  endpoint?: string;
+  json: boolean;
+  color: boolean;
+  quiet: boolean;
+}
+
+/**
+ * Hands commands what they need, each built on first use: a command that never touches the broker
+ * never loads SQLite, and tests can replace any piece.
+ */
+export class Factory {
+  private configInstance?: Config;
+  private brokerInstance?: Promise<Broker>;
+  private cores: BrokerCore[] = [];
+
+  constructor(
+    readonly io: IO,
+    readonly globals: GlobalOptions,
+  ) {}
+
+  async config(): Promise<Config> {
+    if (!this.configInstance) {
+      const { Config } = await import('./config.js');
+      this.configInstance = Config.open(this.io.env);
+    }
+    return this.configInstance;
+  }
+
+  /** `--endpoint`, then TN_ENDPOINT, then the config file, then `local`. */
+  async endpoint(): Promise<string> {
+    const chosen = this.globals.endpoint ?? this.io.env.TN_ENDPOINT ?? (await this.config()).endpoint ?? 'local';
+    if (chosen !== 'local' && !/^https?:\/\//.test(chosen)) {
+      throw new TnError('invalid_request', `Endpoint "${chosen}" is neither \`local\` nor an http(s) URL.`);
+    }
+    return chosen.replace(/\/+$/, '');
+  }
+
+  broker(): Promise<Broker> {
+    this.brokerInstance ??= this.openBroker();
+    return this.brokerInstance;
+  }
+
+  /** The core on a database file directly, for `tn admin`: the embedded broker's file unless `--db` names another. */
+  async core(dbFile?: string): Promise<BrokerCore> {
+    if (dbFile !== undefined) {
+      const { existsSync } = await import('node:fs');
+      if (!existsSync(dbFile)) throw new TnError('not_found', `Database file ${dbFile} not found.`);
+    }
+    const [{ openCoreOnFile }, { localDatabase }] = await Promise.all([import('../client/embedded.js'), import('./paths.js')]);
+    const core = openCoreOnFile(dbFile ?? localDatabase(this.io.env), { simulator: simulatorSettings(this.io.env) });
+    this.cores.push(core);
+    return core;
+  }
+
+  async close(): Promise<void> {
+    const broker = this.brokerInstance && (await this.brokerInstance.catch(() => undefined));
+    await broker?.close();
+    await Promise.all(this.cores.map((c) => c.close()));
+  }
+
+  private async openBroker(): Promise<Broker> {
+    const endpoint = await this.endpoint();
+    if (endpoint !== 'local') {
+      throw new TnError('invalid_request', `Remote endpoints (${endpoint}) need the HTTP client, which this version of tn does not have yet: use --endpoint local.`);
+    }
+    const { EmbeddedBroker, ensureSandboxKey } = await import('../client/embedded.js');
+    const core = await this.core();
+    const envKey = this.io.env.TN_API_KEY;
+    if (envKey) return EmbeddedBroker.open(core, envKey);
+    const config = await this.config();
+    const { apiKey, created } = await ensureSandboxKey(core, config.apiKeyFor('local'));
+    if (created) {
+      config.setApiKey('local', apiKey);
+      this.io.err('Created a local sandbox account with $10.00 of test credit (numbers come from the simulator).');
+    }
+    return EmbeddedBroker.open(core, apiKey);
+  }
+}
+
+function simulatorSettings(env: NodeJS.ProcessEnv): { delayMs?: number; noSmsRate?: number } {
+  const settings: { delayMs?: number; noSmsRate?: number } = {};
+  if (env.TN_SIM_DELAY_MS !== undefined && env.TN_SIM_DELAY_MS !== '') {
+    const delay = Number(env.TN_SIM_DELAY_MS);
+    if (!Number.isInteger(delay) || delay < 0 || delay > 3_600_000) {
+      throw new TnError('invalid_request', 'TN_SIM_DELAY_MS must be a whole number of milliseconds from 0 to 3600000.');
+    }
+    settings.delayMs = delay;
+  }
+  if (env.TN_SIM_NO_SMS_RATE !== undefined && env.TN_SIM_NO_SMS_RATE !== '') {
+    const rate = Number(env.TN_SIM_NO_SMS_RATE);
+    if (!(rate >= 0 && rate <= 1)) throw new TnError('invalid_request', 'TN_SIM_NO_SMS_RATE must be a number from 0 to 1.');
+    settings.noSmsRate = rate;
+  }
+  return settings;
+}

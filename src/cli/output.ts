@@ -1,0 +1,92 @@
+import { formatUsd } from '../core/money.js';
+import type { Order } from '../core/order.js';
+import type { IO, Style } from './io.js';
+
+/** `--json`: exactly one document on stdout; indented for people, one line for pipes. */
+export function printJson(io: IO, value: unknown): void {
+  io.stdout.write(JSON.stringify(value, null, io.stdoutIsTTY ? 2 : undefined) + '\n');
+}
+
+/** A USD amount from the API's JSON as people read it: `$0.2375`. */
+export const usd = (amount: number): string => formatUsd(Math.round(amount * 1_000_000));
+
+export const percent = (rate: number | null): string => (rate === null ? '–' : `${Math.round(rate * 1000) / 10}%`);
+
+/**
+ * Rows for people on a terminal (a header and aligned columns), tab-separated rows for pipes so
+ * that `cut` and `awk` work; `tsvHeader` adds the header line to piped output too.
+ */
+export async function printTable(
+  io: IO,
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  options: { tsvHeader?: boolean } = {},
+): Promise<void> {
+  if (!io.stdoutIsTTY) {
+    const clean = (cell: string): string => cell.replace(/[\t\n\r]+/g, ' ');
+    if (options.tsvHeader) io.out(headers.join('\t'));
+    for (const row of rows) io.out(row.map(clean).join('\t'));
+    return;
+  }
+  const style = await io.style();
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  io.out(style.bold(line(headers)));
+  for (const row of rows) io.out(line(row));
+}
+
+export function statusText(style: Style, status: Order['status']): string {
+  switch (status) {
+    case 'completed':
+      return style.green(status);
+    case 'active':
+      return style.cyan(status);
+    default:
+      return style.yellow(status);
+  }
+}
+
+/** An order as a few lines for a terminal. */
+export function describeOrder(order: Order, style: Style): string[] {
+  const lines = [
+    `${style.bold(order.order_id)}  ${statusText(style, order.status)}`,
+    `  phone     ${style.bold(order.phone)}  (${order.platform}, ${order.country.toUpperCase()})`,
+    `  price     ${usd(order.price)}${order.refunded ? ` ${style.dim('refunded')}` : ''}`,
+  ];
+  if (order.code) lines.push(`  code      ${style.bold(style.green(order.code))}${order.codes.length > 1 ? style.dim(`  (earlier: ${order.codes.slice(0, -1).join(', ')})`) : ''}`);
+  if (order.sms) lines.push(`  sms       ${style.dim(order.sms.replace(/\s+/g, ' '))}`);
+  lines.push(`  created   ${order.created_at}`);
+  lines.push(order.status === 'active' ? `  expires   ${order.expires_at} (${untilText(order.expires_at)})` : `  expires   ${order.expires_at}`);
+  return lines;
+}
+
+/** One order as a tab-separated line: id, status, platform, phone, code. */
+export const orderLine = (order: Order): string =>
+  [order.order_id, order.status, order.platform, order.phone, order.code ?? ''].join('\t');
+
+function untilText(iso: string): string {
+  const seconds = Math.round((Date.parse(iso) - Date.now()) / 1000);
+  if (seconds <= 0) return 'now';
+  return seconds >= 60 ? `in ${Math.floor(seconds / 60)}m ${seconds % 60}s` : `in ${seconds}s`;
+}
+
+/** What an order that produced no code means, for stderr. */
+export function noCodeReason(order: Order): string {
+  const refund = order.refunded ? `; ${usd(order.price)} was refunded` : '';
+  switch (order.status) {
+    case 'active':
+      return `No code yet on ${order.phone}: the wait timed out (the order stays active until ${order.expires_at}).`;
+    case 'expired':
+      return `No code: order ${order.order_id} expired${refund}.`;
+    case 'cancelled':
+      return `No code: order ${order.order_id} was cancelled${refund}.`;
+    case 'failed':
+      return `No code: order ${order.order_id} failed${refund}.`;
+    default:
+      return `Order ${order.order_id} is ${order.status}.`;
+  }
+}

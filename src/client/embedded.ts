@@ -1,0 +1,143 @@
+import type {
+  AccountInfo,
+  AgentAnswer,
+  Availability,
+  BatchResult,
+  Broker,
+  OrderRequest,
+  ServicesList,
+  Usage,
+  VerifyOptions,
+  VerifyRequest,
+  WaitOptions,
+} from '../core/broker.js';
+import type { Clock } from '../core/clock.js';
+import { TnError } from '../core/errors.js';
+import { cents } from '../core/money.js';
+import type { Order } from '../core/order.js';
+import { BrokerCore } from '../core/service.js';
+import { Simulator, type SimulatorOptions } from '../providers/simulator.js';
+import { openSqliteStore } from '../store/sqlite.js';
+
+/** The local sandbox account starts with $10.00 (API.md §7). */
+export const SANDBOX_CREDIT = cents(1000);
+
+export interface CoreFileOptions {
+  simulator?: SimulatorOptions;
+  clock?: Clock;
+  orderTtlMs?: number;
+}
+
+/** The core on a SQLite file with the simulator as its source of numbers. */
+export function openCoreOnFile(dbFile: string, options: CoreFileOptions = {}): BrokerCore {
+  return new BrokerCore({
+    store: openSqliteStore(dbFile),
+    sources: [new Simulator(options.simulator)],
+    clock: options.clock,
+    orderTtlMs: options.orderTtlMs,
+  });
+}
+
+/**
+ * The embedded broker: the core in this process, acting for the account of one API key.
+ * Closing it closes the core it was given.
+ */
+export class EmbeddedBroker implements Broker {
+  readonly endpoint = 'local';
+
+  constructor(
+    readonly core: BrokerCore,
+    readonly accountId: string,
+  ) {}
+
+  static async open(core: BrokerCore, apiKey: string): Promise<EmbeddedBroker> {
+    return new EmbeddedBroker(core, await core.authenticate(apiKey));
+  }
+
+  services(): Promise<ServicesList> {
+    return this.core.services(this.accountId);
+  }
+
+  availability(): Promise<Availability> {
+    return this.core.availability();
+  }
+
+  account(): Promise<AccountInfo> {
+    return this.core.account(this.accountId);
+  }
+
+  usage(days?: number): Promise<Usage> {
+    return this.core.usage(this.accountId, days);
+  }
+
+  order(request: OrderRequest): Promise<Order> {
+    return this.core.order(this.accountId, request);
+  }
+
+  getOrder(orderId: string): Promise<Order> {
+    return this.core.getOrder(this.accountId, orderId);
+  }
+
+  cancel(orderId: string): Promise<Order> {
+    return this.core.cancel(this.accountId, orderId);
+  }
+
+  retry(orderId: string): Promise<Order> {
+    return this.core.retry(this.accountId, orderId);
+  }
+
+  wait(orderId: string, options: WaitOptions = {}): Promise<Order> {
+    return this.core.wait(this.accountId, orderId, options);
+  }
+
+  verify(request: VerifyRequest, options: VerifyOptions = {}): Promise<Order> {
+    return this.core.verify(this.accountId, request, options);
+  }
+
+  batch(items: OrderRequest[]): Promise<BatchResult> {
+    return this.core.batch(this.accountId, items);
+  }
+
+  agent(query: string): Promise<AgentAnswer> {
+    return this.core.agent(this.accountId, query);
+  }
+
+  close(): Promise<void> {
+    return this.core.close();
+  }
+}
+
+/**
+ * The key of the local sandbox account: the stored one while the database knows it, otherwise a
+ * new account with the sandbox credit (a fresh install, or a data directory that was wiped).
+ */
+export async function ensureSandboxKey(core: BrokerCore, storedKey: string | undefined): Promise<{ apiKey: string; created: boolean }> {
+  if (storedKey) {
+    try {
+      await core.authenticate(storedKey);
+      return { apiKey: storedKey, created: false };
+    } catch (err) {
+      if (!(err instanceof TnError && err.code === 'unauthorized')) throw err;
+    }
+  }
+  const registration = await core.register({ credit: SANDBOX_CREDIT, sandbox: true, note: 'local sandbox credit' });
+  return { apiKey: registration.api_key, created: true };
+}
+
+/**
+ * For library users: the embedded broker on a database file, acting for `apiKey`, or for a new
+ * sandbox account when no key is given (its key is then in `apiKey` of the result).
+ */
+export async function openEmbeddedBroker(
+  dbFile: string,
+  options: CoreFileOptions & { apiKey?: string } = {},
+): Promise<{ broker: EmbeddedBroker; apiKey: string }> {
+  const core = openCoreOnFile(dbFile, options);
+  try {
+    const apiKey = options.apiKey ?? (await ensureSandboxKey(core, undefined)).apiKey;
+    return { broker: await EmbeddedBroker.open(core, apiKey), apiKey };
+  } catch (err) {
+    await core.close();
+    throw err;
+  }
+}

@@ -1,0 +1,149 @@
+import type { Order } from './order.js';
+import type { AgentIntent, AgentInterpretation } from './agent.js';
+import type { ErrorBody } from './errors.js';
+
+/**
+ * What every way of reaching a broker offers: the embedded broker (the core in-process on SQLite)
+ * and, later, a remote endpoint over HTTP. The shapes are those of the HTTP API, so the CLI prints
+ * the same JSON whichever broker answered.
+ */
+export interface Broker {
+  /** `local` or the base URL of a remote broker. */
+  readonly endpoint: string;
+  services(): Promise<ServicesList>;
+  availability(): Promise<Availability>;
+  account(): Promise<AccountInfo>;
+  usage(days?: number): Promise<Usage>;
+  order(request: OrderRequest): Promise<Order>;
+  getOrder(orderId: string): Promise<Order>;
+  cancel(orderId: string): Promise<Order>;
+  retry(orderId: string): Promise<Order>;
+  /** Resolves once the order leaves `active` or `timeoutMs` passes; the order is returned as it then is. */
+  wait(orderId: string, options?: WaitOptions): Promise<Order>;
+  /** Order, wait for the code; on timeout or abort the order is ended with a refund. */
+  verify(request: VerifyRequest, options?: VerifyOptions): Promise<Order>;
+  batch(items: OrderRequest[]): Promise<BatchResult>;
+  agent(query: string): Promise<AgentAnswer>;
+  close(): Promise<void>;
+}
+
+export interface OrderRequest {
+  platform: string;
+  country?: string;
+  idempotencyKey?: string;
+}
+
+export interface VerifyRequest extends OrderRequest {
+  /** 30–300, default 120 (API.md §5). */
+  timeoutSeconds?: number;
+}
+
+export interface WaitOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface VerifyOptions {
+  signal?: AbortSignal;
+  /** Called once the number is assigned, before the code arrives: lets a UI show the phone while it waits. */
+  onOrder?: (order: Order) => void;
+}
+
+export interface Registration {
+  api_key: string;
+  account_id: string;
+  balance: number;
+  tier: string;
+  deposit_addresses: Record<string, string>;
+  webhook_secret: string;
+}
+
+export interface ServiceItem {
+  platform: string;
+  name: string;
+  price: number;
+  your_price?: number;
+}
+
+export interface ServicesList {
+  service: string;
+  total_platforms: number;
+  services: ServiceItem[];
+}
+
+export interface AvailabilityItem {
+  platform: string;
+  /** Share of ended orders of the last 7 days that received an SMS; null without history. */
+  success_rate: number | null;
+  stock: number;
+  median_delivery_seconds: number | null;
+}
+
+export interface Availability {
+  platforms: AvailabilityItem[];
+}
+
+export interface AccountStats {
+  orders: number;
+  completed: number;
+  cancelled: number;
+  expired: number;
+  failed: number;
+  spent: number;
+}
+
+export interface AccountInfo {
+  account_id: string;
+  balance: number;
+  tier: string;
+  discount_percent: number;
+  completed_orders: number;
+  next_tier: { tier: string; orders_needed: number } | null;
+  stats: AccountStats;
+  deposit_addresses: Record<string, string>;
+  webhook: { url: string } | null;
+  recent_orders: Order[];
+  /** True on the embedded broker's sandbox account. */
+  sandbox?: boolean;
+}
+
+export interface UsagePlatform {
+  platform: string;
+  orders: number;
+  completed: number;
+  spent: number;
+  success_rate: number | null;
+}
+
+export interface UsageDay {
+  date: string;
+  orders: number;
+  completed: number;
+  spent: number;
+}
+
+export interface Usage {
+  days: number;
+  platforms: UsagePlatform[];
+  daily: UsageDay[];
+}
+
+export type BatchItemResult = { ok: true; order: Order } | { ok: false; error: Pick<ErrorBody, 'code' | 'message'> };
+
+export interface BatchResult {
+  results: BatchItemResult[];
+  total_price: number;
+}
+
+export interface AgentAnswer {
+  understood: boolean;
+  intent?: AgentIntent;
+  interpretation?: AgentInterpretation;
+  message: string;
+  suggestions?: string[];
+  orders?: Order[];
+  errors?: Pick<ErrorBody, 'code' | 'message'>[];
+  prices?: ServiceItem[];
+  balance?: number;
+  availability?: AvailabilityItem[];
+}

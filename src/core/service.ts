@@ -1,0 +1,619 @@
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { parseAgentQuery } from './agent.js';
+import type {
+  AccountInfo,
+  AgentAnswer,
+  Availability,
+  AvailabilityItem,
+  BatchItemResult,
+  BatchResult,
+  OrderRequest,
+  Registration,
+  ServiceItem,
+  ServicesList,
+  Usage,
+  VerifyRequest,
+} from './broker.js';
+import { PLATFORMS, requirePlatform, type Platform } from './catalog.js';
+import { systemClock, type Clock } from './clock.js';
+import { countryName, requireCountry } from './countries.js';
+import { TnError, invalid, isTnError, notFound } from './errors.js';
+import { extractCode } from './extract.js';
+import { accountId as newAccountId, hashApiKey, newApiKey, newWebhookSecret, orderId as newOrderId } from './ids.js';
+import { discounted, formatUsd, toUsd, type Micros } from './money.js';
+import { ORDER_TTL_MS, orderNotActive, toOrderView, type Order, type OrderRecord } from './order.js';
+import type { AuditReport, OrderFact, Store } from './ports.js';
+import { nextTier, tierFor } from './tiers.js';
+import { summariseUsage } from './usage.js';
+import type { NumberSource } from '../providers/types.js';
+
+export const VERIFY_TIMEOUT = { min: 30, max: 300, default: 120 } as const;
+export const BATCH_MAX = 20;
+/** Availability statistics look at this much history. */
+const STATS_WINDOW_MS = 7 * 24 * 3600_000;
+/** How often a waiting process looks for commits made by other processes (a cheap PRAGMA, no table read). */
+const CROSS_PROCESS_POLL_MS = 100;
+
+export interface CoreOptions {
+  store: Store;
+  sources: readonly NumberSource[];
+  clock?: Clock;
+  orderTtlMs?: number;
+  /** Shown by `register` and `account`; an operator fills it in, the sandbox has none. */
+  depositAddresses?: Record<string, string>;
+}
+
+/** What changed, for anyone listening in-process (waits now; streams and webhooks later). */
+export interface OrderEvent {
+  type: 'order.created' | 'sms.received' | 'order.ended' | 'order.retried';
+  order: OrderRecord;
+}
+
+export interface WaitSettings {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * The broker's rules, for every account: prices and tiers, the order life cycle, waiting, expiry,
+ * refunds. Each surface (the embedded broker of the CLI, the HTTP server) calls these methods with
+ * an authenticated account id; none of them repeats a rule.
+ */
+export class BrokerCore {
+  readonly events = new EventEmitter<{ order: [OrderEvent] }>();
+  readonly store: Store;
+  private readonly sources: readonly NumberSource[];
+  private readonly clock: Clock;
+  private readonly orderTtlMs: number;
+  private readonly depositAddresses: Record<string, string>;
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private dueRun: Promise<void> | null = null;
+  private watcher: { timer: NodeJS.Timeout; version: number; users: number } | null = null;
+
+  constructor(options: CoreOptions) {
+    this.store = options.store;
+    this.sources = options.sources;
+    this.clock = options.clock ?? systemClock;
+    this.orderTtlMs = options.orderTtlMs ?? ORDER_TTL_MS;
+    this.depositAddresses = options.depositAddresses ?? {};
+    this.events.setMaxListeners(0);
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  // ── accounts ──────────────────────────────────────────────────────────
+
+  async authenticate(apiKey: unknown): Promise<string> {
+    if (typeof apiKey !== 'string' || apiKey === '') {
+      throw new TnError('unauthorized', 'No API key: pass one with `Authorization: Bearer <key>` (or run `tn login`).');
+    }
+    const id = await this.store.accountIdByKeyHash(hashApiKey(apiKey));
+    if (!id) throw new TnError('unauthorized', 'Invalid API key.');
+    return id;
+  }
+
+  async register(options: { credit?: Micros; sandbox?: boolean; note?: string } = {}): Promise<Registration> {
+    const now = this.now();
+    const apiKey = newApiKey();
+    const webhookSecret = newWebhookSecret();
+    const id = newAccountId(now);
+    await this.store.createAccount({
+      id,
+      keyHash: hashApiKey(apiKey),
+      webhookSecret,
+      createdAt: now,
+      credit: options.credit ?? 0,
+      creditNote: options.note ?? 'initial credit',
+      sandbox: options.sandbox ?? false,
+    });
+    return {
+      api_key: apiKey,
+      account_id: id,
+      balance: toUsd(options.credit ?? 0),
+      tier: tierFor(0).name,
+      deposit_addresses: this.depositAddresses,
+      webhook_secret: webhookSecret,
+    };
+  }
+
+  /** Adds money by account id or API key (the operator's `tn admin credit`). */
+  async credit(accountOrKey: string, amount: Micros, note = 'operator credit'): Promise<{ account_id: string; balance: number }> {
+    if (!Number.isSafeInteger(amount) || amount <= 0) throw invalid('The amount must be a positive number of USD.');
+    const id = accountOrKey.startsWith('vn_')
+      ? await this.store.accountIdByKeyHash(hashApiKey(accountOrKey))
+      : (await this.store.getAccount(accountOrKey))?.id;
+    if (!id) throw notFound(`Account ${accountOrKey.startsWith('vn_') ? 'for that API key' : accountOrKey}`);
+    const balance = await this.store.credit(id, amount, 'deposit', note, this.now());
+    return { account_id: id, balance: toUsd(balance) };
+  }
+
+  async account(accountId: string): Promise<AccountInfo> {
+    await this.processDue();
+    const account = await this.requireAccount(accountId);
+    const facts = await this.store.orderFacts({ since: 0, accountId });
+    const completed = facts.filter((f) => f.status === 'completed').length;
+    const tier = tierFor(completed);
+    const count = (status: OrderFact['status']): number => facts.filter((f) => f.status === status).length;
+    const recent = await this.store.recentOrders(accountId, 10);
+    return {
+      account_id: account.id,
+      balance: toUsd(account.balance),
+      tier: tier.name,
+      discount_percent: tier.discountPercent,
+      completed_orders: completed,
+      next_tier: nextTier(completed),
+      stats: {
+        orders: facts.length,
+        completed,
+        cancelled: count('cancelled'),
+        expired: count('expired'),
+        failed: count('failed'),
+        spent: toUsd(facts.reduce((sum, f) => sum + (f.refunded ? 0 : f.price), 0)),
+      },
+      deposit_addresses: this.depositAddresses,
+      webhook: account.webhookUrl ? { url: account.webhookUrl } : null,
+      recent_orders: recent.map(toOrderView),
+      sandbox: account.sandbox,
+    };
+  }
+
+  async usage(accountId: string, days: unknown = 30): Promise<Usage> {
+    if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 365) {
+      throw invalid('Parameter "days" must be a whole number from 1 to 365.');
+    }
+    await this.processDue();
+    await this.requireAccount(accountId);
+    const now = this.now();
+    const firstDay = startOfUtcDay(now) - (days - 1) * 86_400_000;
+    return summariseUsage(await this.store.orderFacts({ since: firstDay, accountId }), days, firstDay);
+  }
+
+  // ── catalogue ─────────────────────────────────────────────────────────
+
+  async services(accountId?: string): Promise<ServicesList> {
+    const discount = accountId ? await this.discountPercent(accountId) : null;
+    return {
+      service: 'Telenumerus',
+      total_platforms: PLATFORMS.length,
+      services: PLATFORMS.map((p): ServiceItem => {
+        const item: ServiceItem = { platform: p.id, name: p.name, price: toUsd(p.price) };
+        if (discount !== null) item.your_price = toUsd(discounted(p.price, discount));
+        return item;
+      }),
+    };
+  }
+
+  async availability(): Promise<Availability> {
+    await this.processDue();
+    const now = this.now();
+    const facts = await this.store.orderFacts({ since: now - STATS_WINDOW_MS });
+    const inUse = await this.store.numbersInUse(now);
+    const held = (platform: string, country: string): number =>
+      inUse.find((u) => u.platform === platform && u.country === country)?.count ?? 0;
+    return {
+      platforms: PLATFORMS.map((p): AvailabilityItem => {
+        let stock = 0;
+        for (const source of this.sources) {
+          for (const country of source.countries(p.id)) stock += Math.max(0, source.capacity(p.id, country) - held(p.id, country));
+        }
+        const mine = facts.filter((f) => f.platform === p.id);
+        const ended = mine.filter((f) => f.status !== 'active');
+        const delivered = mine.filter((f) => f.firstSmsAt !== null);
+        return {
+          platform: p.id,
+          success_rate: ended.length ? round(ended.filter((f) => f.firstSmsAt !== null).length / ended.length, 3) : null,
+          stock,
+          median_delivery_seconds: delivered.length
+            ? round(median(delivered.map((f) => (f.firstSmsAt! - f.createdAt) / 1000)), 1)
+            : null,
+        };
+      }),
+    };
+  }
+
+  // ── orders ────────────────────────────────────────────────────────────
+
+  async order(accountId: string, request: OrderRequest): Promise<Order> {
+    const { order, replayed } = await this.place(accountId, request, 'order');
+    return replayed ?? toOrderView(order!);
+  }
+
+  async getOrder(accountId: string, orderId: unknown): Promise<Order> {
+    await this.processDue();
+    return toOrderView(await this.ownOrder(accountId, orderId));
+  }
+
+  async cancel(accountId: string, orderId: unknown): Promise<Order> {
+    await this.processDue();
+    const rec = await this.ownOrder(accountId, orderId);
+    const ended = await this.store.endOrder(rec.id, 'cancelled', this.now());
+    if (!ended) throw orderNotActive((await this.store.getOrder(rec.id))!, 'cancelled');
+    this.publish('order.ended', ended);
+    return toOrderView(ended);
+  }
+
+  async retry(accountId: string, orderId: unknown): Promise<Order> {
+    await this.processDue();
+    const rec = await this.ownOrder(accountId, orderId);
+    if (rec.status !== 'completed') throw orderNotActive(rec, 'retried (only a completed order can wait for another code)');
+    const now = this.now();
+    const delay = this.sourceOf(rec).planDelivery('retry');
+    const retried = await this.store.retryOrder(rec.id, now, delay === null ? null : now + delay);
+    if (!retried) {
+      const current = (await this.store.getOrder(rec.id))!;
+      throw current.status === 'completed'
+        ? new TnError('order_not_active', `Order ${rec.id} reached its expiry at ${new Date(rec.expiresAt).toISOString()}: order a new number.`)
+        : orderNotActive(current, 'retried');
+    }
+    this.publish('order.retried', retried);
+    return toOrderView(retried);
+  }
+
+  /** Waits until the order leaves `active` (or the time is up) and returns it as it then is. */
+  async wait(accountId: string, orderId: unknown, settings: WaitSettings = {}): Promise<Order> {
+    const rec = await this.ownOrder(accountId, orderId);
+    return toOrderView(await this.waitForEnd(rec.id, settings));
+  }
+
+  /** Order, wait for the code; if the time runs out first the order is expired early and refunded. */
+  async verify(
+    accountId: string,
+    request: VerifyRequest,
+    options: { signal?: AbortSignal; onOrder?: (order: Order) => void } = {},
+  ): Promise<Order> {
+    const timeoutSeconds = request.timeoutSeconds ?? VERIFY_TIMEOUT.default;
+    if (
+      typeof timeoutSeconds !== 'number' ||
+      !Number.isInteger(timeoutSeconds) ||
+      timeoutSeconds < VERIFY_TIMEOUT.min ||
+      timeoutSeconds > VERIFY_TIMEOUT.max
+    ) {
+      throw invalid(`Parameter "timeout_seconds" must be a whole number from ${VERIFY_TIMEOUT.min} to ${VERIFY_TIMEOUT.max}.`);
+    }
+    return this.verifyWithin(accountId, request, timeoutSeconds * 1000, options);
+  }
+
+  /** `verify` without the API's bounds on the timeout: for the embedded broker's own callers and tests. */
+  async verifyWithin(
+    accountId: string,
+    request: OrderRequest,
+    timeoutMs: number,
+    options: { signal?: AbortSignal; onOrder?: (order: Order) => void } = {},
+  ): Promise<Order> {
+    const placed = await this.place(accountId, request, 'verify');
+    const id = placed.order?.id ?? placed.replayedId!;
+    const started = (await this.store.getOrder(id))!;
+    options.onOrder?.(toOrderView(started));
+    const settled = await this.waitForEnd(id, { timeoutMs, signal: options.signal });
+    if (settled.status !== 'active') return toOrderView(settled);
+    const outcome = options.signal?.aborted ? 'cancelled' : 'expired';
+    const ended = await this.store.endOrder(id, outcome, this.now());
+    if (ended) {
+      this.publish('order.ended', ended);
+      return toOrderView(ended);
+    }
+    // An SMS won the race against the timeout: the order completed, and that is the answer.
+    return toOrderView((await this.store.getOrder(id))!);
+  }
+
+  async batch(accountId: string, items: unknown): Promise<BatchResult> {
+    if (!Array.isArray(items)) throw invalid('Parameter "orders" must be an array of { platform, country? }.');
+    if (items.length < 1 || items.length > BATCH_MAX) {
+      throw new TnError('batch_too_large', `A batch holds 1 to ${BATCH_MAX} orders; this one has ${items.length}.`);
+    }
+    await this.requireAccount(accountId);
+    const results: BatchItemResult[] = [];
+    let total = 0;
+    // One after another, so that a short balance fills the first items and refuses the rest, in order.
+    for (const item of items) {
+      try {
+        if (typeof item !== 'object' || item === null || Array.isArray(item)) throw invalid('Each batch item must be an object { platform, country? }.');
+        const order = await this.order(accountId, item as OrderRequest);
+        total += Math.round(order.price * 1_000_000);
+        results.push({ ok: true, order });
+      } catch (err) {
+        if (!isTnError(err)) throw err;
+        results.push({ ok: false, error: { code: err.code, message: err.message } });
+      }
+    }
+    return { results, total_price: toUsd(total) };
+  }
+
+  // ── agent ─────────────────────────────────────────────────────────────
+
+  async agent(accountId: string, query: unknown): Promise<AgentAnswer> {
+    if (typeof query !== 'string' || query.trim() === '') throw invalid('Parameter "query" must be a non-empty string.');
+    if (query.length > 2000) throw invalid('Parameter "query" is longer than 2000 characters.');
+    const parsed = parseAgentQuery(query);
+    if (!parsed.understood) return { understood: false, message: parsed.message, suggestions: parsed.suggestions };
+    const { intent, interpretation } = parsed;
+    const base = { understood: true, intent, interpretation };
+    const where = interpretation.country ? ` in ${countryName(interpretation.country) ?? interpretation.country.toUpperCase()}` : '';
+
+    if (intent === 'balance') {
+      const account = await this.account(accountId);
+      return { ...base, message: `Your balance is ${formatUsd(Math.round(account.balance * 1e6))} (${account.tier} tier).`, balance: account.balance };
+    }
+    if (intent === 'prices') {
+      const { services } = await this.services(accountId);
+      const prices = interpretation.platform ? services.filter((s) => s.platform === interpretation.platform) : services;
+      const message =
+        prices.length === 1
+          ? `${prices[0]!.name} costs ${formatUsd(Math.round(prices[0]!.your_price! * 1e6))} per number${where} for you (list price ${formatUsd(Math.round(prices[0]!.price * 1e6))}).` +
+            (interpretation.country && !this.sources.some((s) => s.countries(prices[0]!.platform).includes(interpretation.country!))
+              ? ` There is no stock${where} right now.`
+              : '')
+          : `${prices.length} platforms; prices are per number, after your tier discount.`;
+      return { ...base, message, prices };
+    }
+    if (intent === 'availability') {
+      const all = (await this.availability()).platforms;
+      const items = interpretation.platform ? all.filter((a) => a.platform === interpretation.platform) : all;
+      const inStock = items.filter((a) => a.stock > 0).length;
+      return {
+        ...base,
+        message: interpretation.platform
+          ? `${interpretation.platform}: ${items[0]!.stock} numbers in stock.`
+          : `${inStock} of ${items.length} platforms have numbers in stock.`,
+        availability: items,
+      };
+    }
+
+    const platform = requirePlatform(interpretation.platform);
+    const price = discounted(platform.price, await this.discountPercent(accountId));
+    if (parsed.maxPriceMicros !== undefined && price > parsed.maxPriceMicros) {
+      return {
+        ...base,
+        message: `${platform.name} costs ${formatUsd(price)}, above your limit of ${formatUsd(parsed.maxPriceMicros)}: nothing was ordered.`,
+        orders: [],
+      };
+    }
+    const quantity = interpretation.quantity ?? 1;
+    const request = { platform: platform.id, country: interpretation.country };
+    if (intent === 'verify' && quantity === 1) {
+      const order = await this.verifyWithin(accountId, request, VERIFY_TIMEOUT.default * 1000);
+      return {
+        ...base,
+        message: order.code ? `Code ${order.code} for ${platform.name} on ${order.phone}.` : `No code arrived for ${platform.name}; the order was ${order.status} and refunded.`,
+        orders: [order],
+      };
+    }
+    const { results } = await this.batch(accountId, Array.from({ length: quantity }, () => request));
+    const orders = results.flatMap((r) => (r.ok ? [r.order] : []));
+    const errors = results.flatMap((r) => (r.ok ? [] : [r.error]));
+    return {
+      ...base,
+      message:
+        `Ordered ${orders.length} of ${quantity} ${platform.name} number${quantity === 1 ? '' : 's'}${where}` +
+        (orders.length ? `: ${orders.map((o) => o.phone).join(', ')}.` : '.') +
+        (errors.length ? ` ${errors[0]!.message}` : ''),
+      orders,
+      ...(errors.length ? { errors } : {}),
+    };
+  }
+
+  // ── due work: scheduled SMS and expiry ─────────────────────────────────
+
+  /**
+   * Carries out whatever has fallen due (an SMS, an expiry), in due-time order. Any live process
+   * may do it; the store's conditional updates make sure each thing happens once.
+   */
+  processDue(): Promise<void> {
+    this.dueRun ??= this.runDue().finally(() => {
+      this.dueRun = null;
+    });
+    return this.dueRun;
+  }
+
+  private async runDue(): Promise<void> {
+    for (;;) {
+      const { deliveries, expiries } = await this.store.dueWork(this.now(), 500);
+      for (const due of deliveries) {
+        const source = this.sources.find((s) => s.id === due.source);
+        if (!source) continue;
+        const sms = source.composeSms(due.platform);
+        const outcome = await this.store.recordSms({
+          orderId: due.orderId,
+          text: sms.text,
+          code: extractCode(sms.text, { platform: due.platform })?.code ?? null,
+          sender: sms.sender,
+          receivedAt: due.dueAt,
+          dueAt: due.dueAt,
+        });
+        if (outcome.accepted) this.publish('sms.received', outcome.order);
+      }
+      for (const due of expiries) {
+        const ended = await this.store.endOrder(due.orderId, 'expired', due.expiresAt);
+        if (ended) this.publish('order.ended', ended);
+      }
+      if (deliveries.length < 500 && expiries.length < 500) return;
+    }
+  }
+
+  /** When the next thing falls due, so a long-running process can sleep until then. */
+  nextDueAt(): Promise<number | null> {
+    return this.store.nextDueAt();
+  }
+
+  async audit(): Promise<AuditReport> {
+    return this.store.audit();
+  }
+
+  async close(): Promise<void> {
+    if (this.watcher) clearInterval(this.watcher.timer);
+    this.watcher = null;
+    await this.store.close();
+  }
+
+  // ── internals ─────────────────────────────────────────────────────────
+
+  private async place(
+    accountId: string,
+    request: OrderRequest,
+    operation: 'order' | 'verify',
+  ): Promise<{ order?: OrderRecord; replayed?: Order; replayedId?: string }> {
+    if (typeof request !== 'object' || request === null) throw invalid('The request must be an object { platform, country? }.');
+    const platform = requirePlatform(request.platform);
+    const requested = requireCountry(request.country);
+    const key = request.idempotencyKey;
+    if (key !== undefined && (typeof key !== 'string' || key.length < 1 || key.length > 255)) {
+      throw invalid('Parameter "idempotency_key" must be a string of 1 to 255 characters.');
+    }
+    await this.processDue();
+    const now = this.now();
+    const price = discounted(platform.price, await this.discountPercent(accountId));
+    const { source, country } = await this.route(platform, requested, now);
+    const delay = source.planDelivery('order');
+    const result = await this.store.placeOrder({
+      accountId,
+      orderId: newOrderId(now),
+      platform: platform.id,
+      country,
+      source: source.id,
+      price,
+      createdAt: now,
+      expiresAt: now + this.orderTtlMs,
+      smsDueAt: delay === null ? null : now + delay,
+      pickPhone: (taken) => source.pickPhone(platform.id, country, taken),
+      idempotency:
+        key === undefined
+          ? undefined
+          : {
+              key,
+              requestHash: requestHash({ operation, platform: platform.id, country: requested }),
+              respond: (order) => JSON.stringify(toOrderView(order)),
+            },
+    });
+    if (result.kind === 'replayed') {
+      return { replayed: JSON.parse(result.response) as Order, replayedId: result.orderId };
+    }
+    this.publish('order.created', result.order);
+    return { order: result.order };
+  }
+
+  /** Picks the source and, for `any`, the country with the most free numbers. */
+  private async route(platform: Platform, requested: string, now: number): Promise<{ source: NumberSource; country: string }> {
+    const inUse = await this.store.numbersInUse(now);
+    const free = (source: NumberSource, country: string): number =>
+      source.capacity(platform.id, country) -
+      (inUse.find((u) => u.platform === platform.id && u.country === country)?.count ?? 0);
+    const candidates = this.sources.flatMap((source) =>
+      source
+        .countries(platform.id)
+        .filter((c) => requested === 'any' || c === requested)
+        .map((country) => ({ source, country, free: free(source, country) })),
+    );
+    const best = candidates.filter((c) => c.free > 0).sort((a, b) => b.free - a.free)[0];
+    if (!best) {
+      const where = requested === 'any' ? '' : ` in ${countryName(requested) ?? requested}`;
+      throw new TnError('no_numbers', `No ${platform.name} numbers are available${where} right now: try another country or later.`);
+    }
+    return best;
+  }
+
+  private async discountPercent(accountId: string): Promise<number> {
+    return tierFor(await this.store.completedOrders(accountId)).discountPercent;
+  }
+
+  private async requireAccount(accountId: string) {
+    const account = await this.store.getAccount(accountId);
+    if (!account) throw new TnError('unauthorized', 'Unknown account.');
+    return account;
+  }
+
+  private async ownOrder(accountId: string, orderId: unknown): Promise<OrderRecord> {
+    if (typeof orderId !== 'string' || orderId === '' || orderId.length > 64) throw invalid('An order id such as "ord_01J…" is required.');
+    const rec = await this.store.getOrder(orderId);
+    // Another account's order is "not found": its existence is not revealed.
+    if (!rec || rec.accountId !== accountId) throw notFound(`Order ${orderId}`);
+    return rec;
+  }
+
+  private sourceOf(rec: OrderRecord): NumberSource {
+    const source = this.sources.find((s) => s.id === rec.source);
+    if (!source) throw new TnError('unavailable', `The source of order ${rec.id} (${rec.source}) is not configured any more.`);
+    return source;
+  }
+
+  private publish(type: OrderEvent['type'], order: OrderRecord): void {
+    for (const wake of this.waiters.get(order.id) ?? []) wake();
+    this.events.emit('order', { type, order });
+  }
+
+  private async waitForEnd(orderId: string, settings: WaitSettings): Promise<OrderRecord> {
+    const deadline = settings.timeoutMs === undefined ? Infinity : this.now() + settings.timeoutMs;
+    for (;;) {
+      await this.processDue();
+      const rec = (await this.store.getOrder(orderId))!;
+      const now = this.now();
+      if (rec.status !== 'active' || now >= deadline || settings.signal?.aborted) return rec;
+      const next = Math.min(deadline, rec.smsDueAt ?? Infinity, rec.expiresAt);
+      await this.sleepUntilChange(orderId, Math.max(0, next - now), settings.signal);
+    }
+  }
+
+  /**
+   * Sleeps until this order changes in this process, another process commits to the store, the
+   * next due time comes, or the wait is aborted. One shared watcher serves every waiter.
+   */
+  private sleepUntilChange(orderId: string, ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.waiters.get(orderId);
+      if (!set) this.waiters.set(orderId, (set = new Set()));
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        set.delete(done);
+        if (set.size === 0) this.waiters.delete(orderId);
+        this.releaseWatcher();
+        resolve();
+      };
+      const timer = setTimeout(done, Math.min(ms, 2 ** 31 - 1));
+      signal?.addEventListener('abort', done, { once: true });
+      set.add(done);
+      this.acquireWatcher();
+    });
+  }
+
+  private acquireWatcher(): void {
+    if (this.watcher) {
+      this.watcher.users++;
+      return;
+    }
+    const watcher = {
+      users: 1,
+      version: this.store.changeCounter(),
+      timer: setInterval(() => {
+        const version = this.store.changeCounter();
+        if (version === watcher.version) return;
+        watcher.version = version;
+        for (const set of [...this.waiters.values()]) for (const wake of [...set]) wake();
+      }, CROSS_PROCESS_POLL_MS),
+    };
+    watcher.timer.unref();
+    this.watcher = watcher;
+  }
+
+  private releaseWatcher(): void {
+    if (!this.watcher || --this.watcher.users > 0) return;
+    clearInterval(this.watcher.timer);
+    this.watcher = null;
+  }
+}
+
+function requestHash(params: Record<string, unknown>): string {
+  return createHash('sha256').update(JSON.stringify(params)).digest('hex');
+}
+
+const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export const startOfUtcDay = (ms: number): number => ms - (ms % 86_400_000);

@@ -1,0 +1,78 @@
+/**
+ * Numbered schema migrations, applied in order and tracked with `PRAGMA user_version`.
+ * Never edit one that has shipped: add the next.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: accounts, ledger, orders, received SMS, idempotency keys.
+  `
+  CREATE TABLE accounts (
+    id TEXT PRIMARY KEY,
+    key_hash TEXT NOT NULL UNIQUE,
+    balance INTEGER NOT NULL CHECK (balance >= 0),
+    created_at INTEGER NOT NULL,
+    sandbox INTEGER NOT NULL DEFAULT 0,
+    webhook_secret TEXT NOT NULL,
+    webhook_url TEXT
+  ) STRICT;
+
+  CREATE TABLE ledger (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    kind TEXT NOT NULL CHECK (kind IN ('deposit', 'order_debit', 'refund', 'adjustment')),
+    amount INTEGER NOT NULL,
+    order_id TEXT REFERENCES orders(id),
+    note TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL,
+    CHECK ((kind IN ('order_debit', 'refund')) = (order_id IS NOT NULL))
+  ) STRICT;
+  CREATE INDEX ledger_account ON ledger(account_id);
+  CREATE UNIQUE INDEX ledger_one_debit ON ledger(order_id) WHERE kind = 'order_debit';
+  CREATE UNIQUE INDEX ledger_one_refund ON ledger(order_id) WHERE kind = 'refund';
+
+  CREATE TABLE orders (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    platform TEXT NOT NULL,
+    country TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    source TEXT NOT NULL,
+    price INTEGER NOT NULL CHECK (price >= 0),
+    status TEXT NOT NULL CHECK (status IN ('active', 'completed', 'cancelled', 'expired', 'failed')),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    completed_at INTEGER,
+    ended_at INTEGER,
+    refunded INTEGER NOT NULL DEFAULT 0,
+    sms_due_at INTEGER
+  ) STRICT;
+  CREATE INDEX orders_account_created ON orders(account_id, created_at DESC);
+  CREATE INDEX orders_created ON orders(created_at);
+  CREATE INDEX orders_expiry ON orders(expires_at) WHERE status = 'active';
+  CREATE INDEX orders_sms_due ON orders(sms_due_at) WHERE status = 'active' AND sms_due_at IS NOT NULL;
+  CREATE INDEX orders_number ON orders(platform, country, status);
+  -- A number serves one active order per platform at a time.
+  CREATE UNIQUE INDEX orders_one_active_per_number ON orders(phone, platform) WHERE status = 'active';
+
+  CREATE TABLE sms (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    order_id TEXT NOT NULL REFERENCES orders(id),
+    sender TEXT NOT NULL,
+    text TEXT NOT NULL,
+    code TEXT,
+    accepted INTEGER NOT NULL,
+    received_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX sms_order ON sms(order_id, id);
+
+  CREATE TABLE idempotency_keys (
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    order_id TEXT NOT NULL REFERENCES orders(id),
+    response TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, key)
+  ) STRICT;
+  CREATE INDEX idempotency_created ON idempotency_keys(created_at);
+  `,
+];

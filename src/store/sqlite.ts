@@ -1,0 +1,439 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { TnError } from '../core/errors.js';
+import type { Micros } from '../core/money.js';
+import { formatUsd } from '../core/money.js';
+import type { OrderRecord, OrderStatus, ReceivedSms, RefundedStatus } from '../core/order.js';
+import type {
+  AccountRecord,
+  AuditReport,
+  DueWork,
+  IncomingSms,
+  NewAccount,
+  OrderFact,
+  PlaceOrderInput,
+  PlaceOrderResult,
+  SmsOutcome,
+  Store,
+} from '../core/ports.js';
+import { MIGRATIONS } from './migrations.js';
+
+/** Idempotency keys are honoured for 24 hours, like Stripe's. */
+export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
+
+interface OrderRow {
+  id: string;
+  account_id: string;
+  platform: string;
+  country: string;
+  phone: string;
+  source: string;
+  price: number;
+  status: OrderStatus;
+  created_at: number;
+  expires_at: number;
+  completed_at: number | null;
+  ended_at: number | null;
+  refunded: number;
+  sms_due_at: number | null;
+}
+
+export interface SqliteStoreOptions {
+  busyTimeoutMs?: number;
+  readonly?: boolean;
+}
+
+/** Opens (creating if needed) a tn database file and brings its schema up to date. */
+export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): SqliteStore {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file, { readonly: options.readonly ?? false });
+  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+  if (!options.readonly) db.pragma('journal_mode = WAL');
+  // better-sqlite3 reopens WAL databases with synchronous=NORMAL; an acknowledged order must survive power loss.
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  if (!options.readonly) migrate(db);
+  return new SqliteStore(db);
+}
+
+function migrate(db: Database.Database): void {
+  db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new TnError('unavailable', `Database schema version ${version} is newer than this tn (${MIGRATIONS.length}): upgrade tn.`);
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }
+  }).immediate();
+}
+
+export class SqliteStore implements Store {
+  readonly db: Database.Database;
+  private readonly stmt;
+
+  constructor(db: Database.Database) {
+    this.db = db;
+    this.stmt = {
+      order: db.prepare<[string], OrderRow>('SELECT * FROM orders WHERE id = ?'),
+      messages: db.prepare<[string], { code: string | null; text: string; received_at: number }>(
+        'SELECT code, text, received_at FROM sms WHERE order_id = ? AND accepted = 1 ORDER BY id',
+      ),
+      debit: db.prepare('UPDATE accounts SET balance = balance - ? WHERE id = ? AND balance >= ?'),
+      addBalance: db.prepare('UPDATE accounts SET balance = balance + ? WHERE id = ? AND balance + ? >= 0'),
+      ledger: db.prepare(
+        'INSERT INTO ledger (account_id, kind, amount, order_id, note, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      balance: db.prepare<[string], { balance: number }>('SELECT balance FROM accounts WHERE id = ?'),
+      takenNumbers: db.prepare<[string, string, number], { phone: string }>(
+        `SELECT phone FROM orders WHERE platform = ? AND country = ?
+           AND (status = 'active' OR (status = 'completed' AND expires_at > ?))`,
+      ),
+    };
+  }
+
+  async createAccount(a: NewAccount): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.db
+          .prepare(
+            'INSERT INTO accounts (id, key_hash, balance, created_at, sandbox, webhook_secret) VALUES (?, ?, ?, ?, ?, ?)',
+          )
+          .run(a.id, a.keyHash, a.credit, a.createdAt, a.sandbox ? 1 : 0, a.webhookSecret);
+        if (a.credit > 0) this.stmt.ledger.run(a.id, 'deposit', a.credit, null, a.creditNote, a.createdAt);
+      })
+      .immediate();
+  }
+
+  async accountIdByKeyHash(keyHash: string): Promise<string | null> {
+    const row = this.db.prepare<[string], { id: string }>('SELECT id FROM accounts WHERE key_hash = ?').get(keyHash);
+    return row?.id ?? null;
+  }
+
+  async getAccount(accountId: string): Promise<AccountRecord | null> {
+    const row = this.db
+      .prepare<[string], { id: string; balance: number; created_at: number; sandbox: number; webhook_url: string | null }>(
+        'SELECT id, balance, created_at, sandbox, webhook_url FROM accounts WHERE id = ?',
+      )
+      .get(accountId);
+    return row
+      ? { id: row.id, balance: row.balance, createdAt: row.created_at, sandbox: row.sandbox === 1, webhookUrl: row.webhook_url }
+      : null;
+  }
+
+  async completedOrders(accountId: string): Promise<number> {
+    return this.db
+      .prepare<[string], { n: number }>("SELECT count(*) AS n FROM orders WHERE account_id = ? AND status = 'completed'")
+      .get(accountId)!.n;
+  }
+
+  async credit(accountId: string, amount: Micros, kind: 'deposit' | 'adjustment', note: string, at: number): Promise<Micros> {
+    return this.db
+      .transaction(() => {
+        const changed = this.stmt.addBalance.run(amount, accountId, amount).changes;
+        if (changed !== 1) {
+          const exists = this.stmt.balance.get(accountId);
+          if (!exists) throw new TnError('not_found', `Account ${accountId} not found.`);
+          throw new TnError('invalid_request', `An adjustment of ${formatUsd(amount)} would take the balance below zero.`);
+        }
+        this.stmt.ledger.run(accountId, kind, amount, null, note, at);
+        return this.stmt.balance.get(accountId)!.balance;
+      })
+      .immediate();
+  }
+
+  async idempotentOrder(accountId: string, key: string) {
+    const row = this.db
+      .prepare<[string, string], { order_id: string; request_hash: string; response: string; created_at: number }>(
+        'SELECT order_id, request_hash, response, created_at FROM idempotency_keys WHERE account_id = ? AND key = ?',
+      )
+      .get(accountId, key);
+    return row ? { orderId: row.order_id, requestHash: row.request_hash, response: row.response } : null;
+  }
+
+  async placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult> {
+    return this.db
+      .transaction((): PlaceOrderResult => {
+        const { idempotency } = input;
+        if (idempotency) {
+          this.db
+            .prepare('DELETE FROM idempotency_keys WHERE account_id = ? AND key = ? AND created_at <= ?')
+            .run(input.accountId, idempotency.key, input.createdAt - IDEMPOTENCY_TTL_MS);
+          const seen = this.db
+            .prepare<[string, string], { order_id: string; request_hash: string; response: string }>(
+              'SELECT order_id, request_hash, response FROM idempotency_keys WHERE account_id = ? AND key = ?',
+            )
+            .get(input.accountId, idempotency.key);
+          if (seen) {
+            if (seen.request_hash !== idempotency.requestHash) {
+              throw new TnError(
+                'idempotency_key_reused',
+                'This idempotency key was already used with other parameters: use a new key for a new request.',
+              );
+            }
+            return { kind: 'replayed', orderId: seen.order_id, response: seen.response };
+          }
+        }
+
+        const taken = new Set(
+          this.stmt.takenNumbers.all(input.platform, input.country, input.createdAt).map((r) => r.phone),
+        );
+        const phone = input.pickPhone(taken);
+        if (phone === null) {
+          throw new TnError('no_numbers', `No ${input.platform} numbers are free in "${input.country}" right now: try another country or later.`);
+        }
+
+        if (this.stmt.debit.run(input.price, input.accountId, input.price).changes !== 1) {
+          const row = this.stmt.balance.get(input.accountId);
+          if (!row) throw new TnError('unauthorized', 'Unknown account.');
+          throw new TnError('insufficient_balance', `Balance ${formatUsd(row.balance)} is below the price ${formatUsd(input.price)}.`, {
+            balance: row.balance / 1_000_000,
+            price: input.price / 1_000_000,
+          });
+        }
+        this.db
+          .prepare(
+            `INSERT INTO orders (id, account_id, platform, country, phone, source, price, status, created_at, expires_at, sms_due_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)`,
+          )
+          .run(
+            input.orderId,
+            input.accountId,
+            input.platform,
+            input.country,
+            phone,
+            input.source,
+            input.price,
+            input.createdAt,
+            input.expiresAt,
+            input.smsDueAt,
+          );
+        this.stmt.ledger.run(input.accountId, 'order_debit', -input.price, input.orderId, input.platform, input.createdAt);
+        const order = this.readOrder(input.orderId)!;
+        if (idempotency) {
+          this.db
+            .prepare(
+              'INSERT INTO idempotency_keys (account_id, key, request_hash, order_id, response, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+            )
+            .run(input.accountId, idempotency.key, idempotency.requestHash, input.orderId, idempotency.respond(order), input.createdAt);
+        }
+        return { kind: 'created', order };
+      })
+      .immediate();
+  }
+
+  async getOrder(orderId: string): Promise<OrderRecord | null> {
+    return this.readOrder(orderId);
+  }
+
+  async recentOrders(accountId: string, limit: number): Promise<OrderRecord[]> {
+    return this.db
+      .prepare<[string, number], OrderRow>('SELECT * FROM orders WHERE account_id = ? ORDER BY created_at DESC, id DESC LIMIT ?')
+      .all(accountId, limit)
+      .map((row) => this.toRecord(row));
+  }
+
+  async recordSms(sms: IncomingSms): Promise<SmsOutcome> {
+    return this.db
+      .transaction((): SmsOutcome => {
+        const row = this.stmt.order.get(sms.orderId);
+        if (!row) return { accepted: false, reason: 'unknown_order', order: null };
+        if (sms.dueAt !== undefined && row.sms_due_at !== sms.dueAt) {
+          return { accepted: false, reason: 'stale', order: this.toRecord(row) };
+        }
+        const accepted = row.status === 'active';
+        this.db
+          .prepare('INSERT INTO sms (order_id, sender, text, code, accepted, received_at) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(sms.orderId, sms.sender, sms.text, sms.code, accepted ? 1 : 0, sms.receivedAt);
+        if (!accepted) return { accepted: false, reason: 'not_active', order: this.toRecord(row) };
+        this.db
+          .prepare("UPDATE orders SET status = 'completed', completed_at = ?, sms_due_at = NULL WHERE id = ? AND status = 'active'")
+          .run(sms.receivedAt, sms.orderId);
+        return { accepted: true, order: this.readOrder(sms.orderId)! };
+      })
+      .immediate();
+  }
+
+  async endOrder(orderId: string, status: RefundedStatus, at: number): Promise<OrderRecord | null> {
+    return this.db
+      .transaction((): OrderRecord | null => {
+        const ended = this.db
+          .prepare(
+            "UPDATE orders SET status = ?, ended_at = ?, refunded = 1, sms_due_at = NULL WHERE id = ? AND status = 'active' RETURNING account_id, price",
+          )
+          .get(status, at, orderId) as { account_id: string; price: number } | undefined;
+        if (!ended) return null;
+        this.stmt.addBalance.run(ended.price, ended.account_id, ended.price);
+        this.stmt.ledger.run(ended.account_id, 'refund', ended.price, orderId, status, at);
+        return this.readOrder(orderId);
+      })
+      .immediate();
+  }
+
+  async retryOrder(orderId: string, at: number, smsDueAt: number | null): Promise<OrderRecord | null> {
+    return this.db
+      .transaction((): OrderRecord | null => {
+        const changed = this.db
+          .prepare(
+            "UPDATE orders SET status = 'active', completed_at = NULL, sms_due_at = ? WHERE id = ? AND status = 'completed' AND expires_at > ?",
+          )
+          .run(smsDueAt, orderId, at).changes;
+        return changed === 1 ? this.readOrder(orderId) : null;
+      })
+      .immediate();
+  }
+
+  async dueWork(now: number, limit: number): Promise<DueWork> {
+    const deliveries = this.db
+      .prepare<[number, number], { id: string; platform: string; source: string; sms_due_at: number }>(
+        `SELECT id, platform, source, sms_due_at FROM orders
+         WHERE status = 'active' AND sms_due_at IS NOT NULL AND sms_due_at <= ? AND sms_due_at < expires_at
+         ORDER BY sms_due_at LIMIT ?`,
+      )
+      .all(now, limit)
+      .map((r) => ({ orderId: r.id, platform: r.platform, source: r.source, dueAt: r.sms_due_at }));
+    const expiries = this.db
+      .prepare<[number, number], { id: string; expires_at: number }>(
+        `SELECT id, expires_at FROM orders
+         WHERE status = 'active' AND expires_at <= ? AND (sms_due_at IS NULL OR sms_due_at >= expires_at)
+         ORDER BY expires_at LIMIT ?`,
+      )
+      .all(now, limit)
+      .map((r) => ({ orderId: r.id, expiresAt: r.expires_at }));
+    return { deliveries, expiries };
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    const row = this.db
+      .prepare<[], { due: number | null }>(
+        `SELECT min(due) AS due FROM (
+           SELECT min(sms_due_at) AS due FROM orders WHERE status = 'active' AND sms_due_at IS NOT NULL
+           UNION ALL SELECT min(expires_at) FROM orders WHERE status = 'active')`,
+      )
+      .get();
+    return row?.due ?? null;
+  }
+
+  async numbersInUse(now: number): Promise<{ platform: string; country: string; count: number }[]> {
+    return this.db
+      .prepare<[number], { platform: string; country: string; count: number }>(
+        `SELECT platform, country, count(*) AS count FROM orders
+         WHERE status = 'active' OR (status = 'completed' AND expires_at > ?) GROUP BY platform, country`,
+      )
+      .all(now);
+  }
+
+  async orderFacts(filter: { since: number; accountId?: string }): Promise<OrderFact[]> {
+    const rows = this.db
+      .prepare<
+        [number, string | null, string | null],
+        OrderRow & { first_sms_at: number | null }
+      >(
+        `SELECT o.*, (SELECT min(received_at) FROM sms WHERE sms.order_id = o.id AND accepted = 1) AS first_sms_at
+         FROM orders o WHERE o.created_at >= ? AND (? IS NULL OR o.account_id = ?)`,
+      )
+      .all(filter.since, filter.accountId ?? null, filter.accountId ?? null);
+    return rows.map((r) => ({
+      accountId: r.account_id,
+      platform: r.platform,
+      country: r.country,
+      status: r.status,
+      price: r.price,
+      refunded: r.refunded === 1,
+      createdAt: r.created_at,
+      completedAt: r.completed_at,
+      firstSmsAt: r.first_sms_at,
+    }));
+  }
+
+  /** Checks every money invariant of API.md §1 across the whole file. */
+  async audit(): Promise<AuditReport> {
+    const violations: string[] = [];
+    const q = <T>(sql: string): T[] => this.db.prepare(sql).all() as T[];
+    return this.db
+      .transaction((): AuditReport => {
+        for (const r of q<{ id: string; balance: number; total: number }>(
+          `SELECT a.id, a.balance, coalesce(sum(l.amount), 0) AS total FROM accounts a
+           LEFT JOIN ledger l ON l.account_id = a.id GROUP BY a.id HAVING a.balance != total`,
+        )) {
+          violations.push(`account ${r.id}: balance ${r.balance} µUSD but its ledger sums to ${r.total}`);
+        }
+        for (const r of q<{ id: string; balance: number }>('SELECT id, balance FROM accounts WHERE balance < 0')) {
+          violations.push(`account ${r.id}: negative balance ${r.balance} µUSD`);
+        }
+        for (const r of q<{ id: string; n: number; amount: number | null; price: number }>(
+          `SELECT o.id, count(l.id) AS n, sum(l.amount) AS amount, o.price FROM orders o
+           LEFT JOIN ledger l ON l.order_id = o.id AND l.kind = 'order_debit' GROUP BY o.id
+           HAVING n != 1 OR amount != -o.price`,
+        )) {
+          violations.push(`order ${r.id}: ${r.n} debit entries (total ${r.amount ?? 0}) for a price of ${r.price}`);
+        }
+        for (const r of q<{ id: string; status: string; refunded: number; n: number; amount: number | null; price: number }>(
+          `SELECT o.id, o.status, o.refunded, count(l.id) AS n, sum(l.amount) AS amount, o.price FROM orders o
+           LEFT JOIN ledger l ON l.order_id = o.id AND l.kind = 'refund' GROUP BY o.id`,
+        )) {
+          const shouldRefund = r.status === 'cancelled' || r.status === 'expired' || r.status === 'failed';
+          if (r.n > 1) violations.push(`order ${r.id}: ${r.n} refunds`);
+          if (shouldRefund && (r.n !== 1 || r.amount !== r.price)) violations.push(`order ${r.id}: ${r.status} without a refund of its price`);
+          if (!shouldRefund && r.n > 0) violations.push(`order ${r.id}: ${r.status} but refunded`);
+          if ((r.refunded === 1) !== (r.n > 0)) violations.push(`order ${r.id}: refunded flag ${r.refunded} disagrees with the ledger`);
+        }
+        for (const r of q<{ id: number; order_id: string }>(
+          `SELECT l.id, l.order_id FROM ledger l JOIN orders o ON o.id = l.order_id WHERE o.account_id != l.account_id`,
+        )) {
+          violations.push(`ledger entry ${r.id}: belongs to another account than order ${r.order_id}`);
+        }
+        for (const r of q<{ id: number; kind: string; amount: number }>(
+          `SELECT id, kind, amount FROM ledger WHERE (kind = 'deposit' AND amount <= 0) OR (kind = 'refund' AND amount <= 0) OR (kind = 'order_debit' AND amount > 0)`,
+        )) {
+          violations.push(`ledger entry ${r.id}: ${r.kind} of ${r.amount} has the wrong sign`);
+        }
+        const count = (sql: string): number => (this.db.prepare(sql).get() as { n: number }).n;
+        return {
+          accounts: count('SELECT count(*) AS n FROM accounts'),
+          orders: count('SELECT count(*) AS n FROM orders'),
+          ledgerEntries: count('SELECT count(*) AS n FROM ledger'),
+          violations,
+        };
+      })
+      .deferred();
+  }
+
+  changeCounter(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private readOrder(orderId: string): OrderRecord | null {
+    const row = this.stmt.order.get(orderId);
+    return row ? this.toRecord(row) : null;
+  }
+
+  private toRecord(row: OrderRow): OrderRecord {
+    const messages: ReceivedSms[] = this.stmt.messages
+      .all(row.id)
+      .map((m) => ({ code: m.code, text: m.text, receivedAt: m.received_at }));
+    return {
+      id: row.id,
+      accountId: row.account_id,
+      platform: row.platform,
+      country: row.country,
+      phone: row.phone,
+      source: row.source,
+      price: row.price,
+      status: row.status,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      completedAt: row.completed_at,
+      endedAt: row.ended_at,
+      refunded: row.refunded === 1,
+      smsDueAt: row.sms_due_at,
+      messages,
+    };
+  }
+}
