@@ -112,7 +112,7 @@ describe('cancel, retry, expiry', () => {
   });
 
   it('retry waits for a new code on the same number, free, and keeps the old codes', async () => {
-    const { core } = makeCore({ simulator: { delayMs: 10 } });
+    const { core } = makeCore({ simulator: { delayMs: 200 } });
     const { accountId } = await fundedAccount(core, USD);
     const order = await core.order(accountId, { platform: 'telegram' });
     await expectError(core.retry(accountId, order.order_id), 'order_not_active');

@@ -168,7 +168,7 @@ const AVAILABILITY_STRONG =
 const PRICES_STRONG =
   /\b(?:how much|price|prices|pricing|cost|costs|quote|quotes|rate|rates|fee|fees|tariff|tariffs|expensive|price list|pricelist)\b/;
 const AVAILABILITY_WEAK =
-  /\b(?:(?:which|what) (?:platforms|services|apps|countries|sites|websites|platform|service)|list|platforms|services|catalog|catalogue|what can i (?:buy|order|get))\b/;
+  /\b(?:(?:which|what) (?:platforms|services|apps|countries|sites|websites|platform|service)|list|platforms|services|catalog|catalogue|what can i (?:buy|order|get))\b|^(?:is|are) there\b/;
 const VERIFY_STRONG =
   /\b(?:verify|verifies|verifying|verified|verification codes?|sign ?up|signing up|register|registering|registration|activate|activating|2fa|confirm|confirmation|(?:code|codes|otp|otps|pin) (?:for|from|to)|(?:get|receive|fetch|give|send|grab) (?:me |us )?(?:a |an |the |my )?(?:code|otp|pin))\b/;
 const VERIFY_WEAK = /\b(?:code|codes|otp|otps|pin|sms|text|texts|receive)\b/;
@@ -385,11 +385,16 @@ const LONGEST_COUNTRY_PHRASE = Math.max(
   ...[...countryPhrases().keys(), ...Object.keys(AGENT_COUNTRY_PHRASES)].map((k) => k.split(' ').length),
 );
 
-function findCountries(tokens: Token[]): { codes: string[] } {
+/**
+ * Countries named in the query. `unclear` holds codes that are also English words, read as words
+ * but ending the query after "in"/"from" ("2 numbers from it"), where they might be meant as a country.
+ */
+function findCountries(tokens: Token[]): { codes: string[]; unclear: string[] } {
   const phrases = countryPhrases();
   const longest = LONGEST_COUNTRY_PHRASE;
   const hasLowercase = tokens.some((t) => /[a-z]/.test(t.raw));
   const codes: string[] = [];
+  const unclear: string[] = [];
   for (let i = 0; i < tokens.length; i++) {
     for (let len = Math.min(longest, tokens.length - i); len >= 1; len--) {
       const slice = tokens.slice(i, i + len);
@@ -398,6 +403,9 @@ function findCountries(tokens: Token[]): { codes: string[] } {
       let code: string | undefined;
       if (len === 1 && phrase.length === 2 && phrase !== 'uk') {
         code = twoLetterCountry(tokens, i, hasLowercase);
+        const prev = tokens[i - 1]?.t;
+        const maybe = phrases.get(phrase);
+        if (!code && maybe && i === tokens.length - 1 && (prev === 'in' || prev === 'from')) unclear.push(maybe);
       } else {
         code = AGENT_COUNTRY_PHRASES[phrase] ?? phrases.get(phrase);
         if (code && COUNTRY_DEMONYMS[phrase] !== undefined && isLanguage(tokens, i, len)) code = undefined;
@@ -410,7 +418,7 @@ function findCountries(tokens: Token[]): { codes: string[] } {
       }
     }
   }
-  return { codes: [...new Set(codes)] };
+  return { codes: [...new Set(codes)], unclear };
 }
 
 /** "in English", "English-speaking": a language, not a country. */
@@ -427,6 +435,7 @@ function twoLetterCountry(tokens: Token[], i: number, hasLowercase: boolean): st
   if (!code) return undefined;
   const prev = tokens[i - 1]?.t;
   const upper = tok.raw === tok.raw.toUpperCase();
+  if (prev === 'country') return code;
   if (prev !== undefined && COUNTRY_PREPOSITIONS.has(prev)) {
     return upper || !LOWERCASE_NOT_COUNTRY.has(tok.t) ? code : undefined;
   }
@@ -583,19 +592,25 @@ function closePlatforms(tokens: Token[]): string[] {
     for (const id of suggestPlatforms(tok.t)) {
       const platform = PLATFORMS.find((p) => p.id === id);
       const names = [id, ...(platform?.aliases ?? [])].filter((n) => n.length >= 4);
-      if (names.some((n) => editDistance(tok.t, n) <= Math.floor(tok.t.length / 4) + 1) && !out.includes(id)) out.push(id);
+      const limit = Math.max(1, Math.floor(tok.t.length / 4));
+      if (names.some((n) => editDistance(tok.t, n) <= limit) && !out.includes(id)) out.push(id);
     }
   }
   return out.slice(0, 3);
 }
 
+/** Edit distance counting a swap of two neighbouring letters as one edit ("telegarm"). */
 function editDistance(a: string, b: string): number {
+  let before: number[] = [];
   let row = Array.from({ length: b.length + 1 }, (_, k) => k);
   for (let x = 1; x <= a.length; x++) {
     const next = [x];
     for (let y = 1; y <= b.length; y++) {
-      next[y] = Math.min(row[y]! + 1, next[y - 1]! + 1, row[y - 1]! + (a[x - 1] === b[y - 1] ? 0 : 1));
+      let d = Math.min(row[y]! + 1, next[y - 1]! + 1, row[y - 1]! + (a[x - 1] === b[y - 1] ? 0 : 1));
+      if (x > 1 && y > 1 && a[x - 1] === b[y - 2] && a[x - 2] === b[y - 1]) d = Math.min(d, before[y - 2]! + 1);
+      next[y] = d;
     }
+    before = row;
     row = next;
   }
   return row[b.length]!;
@@ -623,7 +638,7 @@ export function parseAgentQuery(query: string): ParsedAgentQuery {
   if (tokens.length === 0) return fail('Nothing in the query could be read. Say what you need in English.');
   const clean = tokens.map((t) => t.t).join(' ');
 
-  const countries = findCountries(tokens).codes;
+  const { codes: countries, unclear: unclearCountries } = findCountries(tokens);
   const platforms = findPlatforms(tokens);
   const counts = findCounts(tokens);
 
@@ -656,7 +671,12 @@ export function parseAgentQuery(query: string): ParsedAgentQuery {
     if (close.length > 0) {
       return fail(`Not understood. Did you mean ${close.map((c) => `"${c}"`).join(' or ')}?`, close.map((c) => exampleQuery('order', c, {})));
     }
-    return fail('Not understood. Ask to order or verify a number for a platform, for prices, availability or your balance.');
+    const named = platforms.strong.length === 1 ? platforms.strong[0] : platforms.strong.length === 0 && platforms.weak.length === 1 ? platforms.weak[0] : undefined;
+    const known: AgentInterpretation = countries.length === 1 ? { country: countries[0] } : {};
+    return fail(
+      'Not understood. Ask to order or verify a number for a platform, for prices, availability or your balance.',
+      named ? (['order', 'prices', 'availability'] as const).map((i) => exampleQuery(i, named, known)) : AGENT_EXAMPLES,
+    );
   }
 
   // Everything that is known so far, for suggestions.
@@ -684,6 +704,13 @@ export function parseAgentQuery(query: string): ParsedAgentQuery {
       `Several countries were mentioned (${names.join(', ')}): say one.`,
       countries.map((c) => exampleQuery(intent, interpretation.platform, { ...interpretation, country: c })),
     );
+  }
+  if (spends && countries.length === 0 && unclearCountries.length > 0) {
+    const code = unclearCountries[0]!;
+    return fail(`"${code}" at the end was read as an English word, not a country. To ask for ${countryName(code)}, name it.`, [
+      exampleQuery(intent, interpretation.platform, { ...interpretation, country: code }),
+      exampleQuery(intent, interpretation.platform, interpretation),
+    ]);
   }
   if (platformList.length > 1) {
     return fail(

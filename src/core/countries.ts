@@ -472,8 +472,8 @@ export const COUNTRY_DEMONYMS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Lower case, accents and apostrophes dropped, any other punctuation a single space, a leading
- * "the" kept (some aliases need it), "st." and "&" spelled out.
+ * Lower case, accents and apostrophes dropped, dotted initials joined ("U.S." → "us"), "&" spelled
+ * out, any other punctuation a single space. A leading "the" is kept: some aliases need it.
  */
 export function normaliseCountryText(text: string): string {
   return text
@@ -482,6 +482,8 @@ export function normaliseCountryText(text: string): string {
     .toLowerCase()
     .replace(/&/g, ' and ')
     .replace(/['’`ʼ]/g, '')
+    // U.S.A. → usa, U.K. → uk
+    .replace(/\b([a-z])\.(?=[a-z]\b)/g, '$1')
     .replace(/[^a-z0-9]+/g, ' ')
     .trim();
 }

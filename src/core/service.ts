@@ -30,6 +30,8 @@ import type { NumberSource } from '../providers/types.js';
 
 export const VERIFY_TIMEOUT = { min: 30, max: 300, default: 120 } as const;
 export const BATCH_MAX = 20;
+/** For `country: any`, the countries most verifications expect, in order; then whichever has the most stock. */
+const ANY_COUNTRY_PREFERENCE = ['us', 'gb', 'ca'];
 /** Availability statistics look at this much history. */
 const STATS_WINDOW_MS = 7 * 24 * 3600_000;
 /** How often a waiting process looks for commits made by other processes (a cheap PRAGMA, no table read). */
@@ -494,7 +496,7 @@ export class BrokerCore {
     return { order: result.order };
   }
 
-  /** Picks the source and, for `any`, the country with the most free numbers. */
+  /** Picks the source and, for `any`, a country: the preferred ones first, then the one with the most free numbers. */
   private async route(platform: Platform, requested: string, now: number): Promise<{ source: NumberSource; country: string }> {
     const inUse = await this.store.numbersInUse(now);
     const free = (source: NumberSource, country: string): number =>
@@ -506,7 +508,11 @@ export class BrokerCore {
         .filter((c) => requested === 'any' || c === requested)
         .map((country) => ({ source, country, free: free(source, country) })),
     );
-    const best = candidates.filter((c) => c.free > 0).sort((a, b) => b.free - a.free)[0];
+    const rank = (country: string): number => {
+      const i = ANY_COUNTRY_PREFERENCE.indexOf(country);
+      return i === -1 ? ANY_COUNTRY_PREFERENCE.length : i;
+    };
+    const best = candidates.filter((c) => c.free > 0).sort((a, b) => rank(a.country) - rank(b.country) || b.free - a.free)[0];
     if (!best) {
       const where = requested === 'any' ? '' : ` in ${countryName(requested) ?? requested}`;
       throw new TnError('no_numbers', `No ${platform.name} numbers are available${where} right now: try another country or later.`);

@@ -20,12 +20,13 @@ export const defineAgent: DefineCommand = (program, ctx) => {
 export async function runAgent(opts: { query: string }, f: Factory): Promise<number> {
   const answer = await (await f.broker()).agent(opts.query);
   if (f.globals.json) printJson(f.io, answer);
-  else {
-    if (answer.understood) f.io.err(answer.message);
-    else f.io.err(`${answer.message}${answer.suggestions?.length ? `\nTry: ${answer.suggestions.map((s) => `"${s}"`).join(', ')}` : ''}`);
-    for (const order of answer.orders ?? []) f.io.out(orderLine(order));
-    if (!answer.orders && answer.understood) f.io.out(answer.message);
-  }
+  else if (!answer.understood) {
+    f.io.err(`${answer.message}${answer.suggestions?.length ? `\nTry: ${answer.suggestions.map((s) => `"${s}"`).join(', ')}` : ''}`);
+  } else if (answer.orders?.length) {
+    // The orders are the data; the sentence about them is commentary.
+    f.io.err(answer.message);
+    for (const order of answer.orders) f.io.out(orderLine(order));
+  } else f.io.out(answer.message);
   if (!answer.understood) return EXIT.usage;
   if (answer.orders?.length === 0 && answer.errors?.length) return exitCodeFor(answer.errors[0]!.code);
   return EXIT.ok;
