@@ -29,6 +29,7 @@ export async function runAccount(f: Factory): Promise<number> {
       ['completed_orders', a.completed_orders],
       ['orders', a.stats.orders],
       ['spent', a.stats.spent],
+      ['sandbox', String(a.sandbox === true)],
     ];
     for (const [k, v] of rows) io.out(`${k}\t${v}`);
     return EXIT.ok;

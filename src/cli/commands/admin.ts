@@ -9,6 +9,7 @@ export const defineAdmin: DefineCommand = (program, ctx) => {
   const admin = program
     .command('admin')
     .description("Operator commands: they work on a database file directly, never over HTTP");
+  examples(admin, ['tn admin credit acc_01JD… 20', 'tn admin audit --db ./tn.db']);
   const credit = admin
     .command('credit')
     .description('Add money to an account (a deposit entry in its ledger)')
