@@ -70,7 +70,7 @@ const PLATFORM_PHRASES: Readonly<Record<string, string>> = {
   'tele gram': 'telegram',
 };
 
-/** Country phrases the country table must not see: US states and Canadian or Australian provinces named after countries. */
+/** Places that are not countries but contain a country's name: US states, Canadian and Australian provinces. */
 const AGENT_COUNTRY_PHRASES: Readonly<Record<string, string>> = {
   'new mexico': 'us',
   'new jersey': 'us',
@@ -122,17 +122,17 @@ const UNITS = new Set([
 
 /** Nouns a count applies to: "3 numbers", "5 accounts". */
 const COUNT_NOUNS = new Set([
-  'number', 'numbers', 'phone', 'phones', 'phonenumber', 'phonenumbers', 'sim', 'sims', 'simcard', 'simcards', 'lines',
+  'number', 'numbers', 'num', 'nums', 'phone', 'phones', 'phonenumber', 'phonenumbers', 'sim', 'sims', 'simcard', 'simcards', 'lines',
   'account', 'accounts', 'code', 'codes', 'activation', 'activations', 'verification', 'verifications', 'otp', 'otps',
   'sms', 'pcs', 'piece', 'pieces', 'unit', 'units', 'item', 'items',
 ]);
 
 /** Nouns that say a number is being bought. */
 const NUMBER_NOUNS = new Set([
-  'number', 'numbers', 'phone', 'phones', 'phonenumber', 'phonenumbers', 'sim', 'sims', 'simcard', 'simcards', 'lines',
+  'number', 'numbers', 'num', 'nums', 'phone', 'phones', 'phonenumber', 'phonenumbers', 'sim', 'sims', 'simcard', 'simcards', 'lines',
   'activation', 'activations',
 ]);
-const PLURAL_NUMBER_NOUNS = new Set(['numbers', 'phones', 'phonenumbers', 'sims', 'simcards', 'lines', 'activations']);
+const PLURAL_NUMBER_NOUNS = new Set(['numbers', 'nums', 'phones', 'phonenumbers', 'sims', 'simcards', 'lines', 'activations']);
 
 /** Words that may stand between a count and its noun: "3 more fresh UK telegram numbers". */
 const COUNT_FILLERS = new Set([
@@ -158,7 +158,7 @@ const QUESTION_WORDS = new Set(['what', 'whats', 'how', 'why', 'when', 'where', 
 
 const ORDER_VERB = /\b(?:order|orders|ordering|buy|buying|purchase|purchasing|rent|renting|get|getting|need|needs|want|wants|give|gimme|grab|reserve|book|acquire|obtain|provide|allocate|fetch|generate|procure|lease|like|send|require)\b/;
 
-const NEGATION = /\b(?:dont|do not|doesnt|does not|didnt|did not|never|no need to|not|nothing|without|shouldnt|should not|wont|will not|cannot|cant)\s+(?:\w+\s+){0,2}?(?:order|buy|purchase|get|rent|verify|need|want|spend|charge|pay|grab|reserve|book|acquire)\b/;
+const NEGATION = /\b(?:dont|do not|doesnt|does not|didnt|did not|never|no need to|not|shouldnt|should not|wont|will not|cannot|cant)\s+(?:\w+\s+){0,2}?(?:order|buy|purchase|get|rent|verify|need|want|spend|charge|pay|grab|reserve|book|acquire)\b/;
 const UNSUPPORTED = /\b(?:cancel|cancell?ed|cancell?ing|refund|refunds|delete|remove|release|withdraw|deposit|top ?up)\b/;
 
 const BALANCE =
@@ -205,8 +205,6 @@ interface Token {
   /** As typed (after accent stripping), for the capitals rule. */
   readonly raw: string;
   role?: 'country' | 'platform' | 'times' | 'count';
-  platform?: string;
-  weak?: boolean;
 }
 
 function normaliseQuery(query: string): string {
@@ -265,6 +263,9 @@ const FOREIGN_MONEY = new RegExp(
 /** The run of constraint words before an amount: "if the price is at most", "max price:", "under". */
 const BEFORE_AMOUNT =
   /(?:\b(?:if|when|only|as|long|provided|the|its|it|each|is|are|be|must|should|stays?|of|at|for|max_price|max|maximum|min|minimum|price|prices|priced|cost|costs|costing|budget|limit|cap|capped|ceiling|spend|spending|pay|paying|rate|under|below|beneath|less|lower|cheaper|than|no|not|more|most|least|up|to|within|over|above|greater|starting|total|per)\b\s*|[<>=:_-]\s*)+$/i;
+/** Words that make an amount a ceiling: "under $1", "for $0.50", "max price: $1", "$0.50 each". */
+const MAX_WORDS =
+  /\b(?:under|below|beneath|less|lower|cheaper|most|max|maximum|max_price|up to|within|no more|not more|not over|not above|budget|limit|cap|capped|ceiling|for|at|price|prices|priced|cost|costs|costing|pay|paying|spend|spending|each|per)\b|[<=:]/i;
 const MIN_WORDS = /(?<!\b(?:no|not)\s)\b(?:over|above|more than|greater than)\b|\bat least\b|\bmin(?:imum)?\b|\bstarting at\b|>/i;
 const AFTER_MAX =
   /^\s*(?:or (?:less|lower|cheaper|under|below|so)|max(?:imum)?|tops|at (?:the )?most|each|per (?:number|piece|one|item|activation|sms|code|unit)|apiece|a piece|a number|or under|limit|cap)\b/i;
@@ -279,7 +280,7 @@ const COMPARATOR_BARE = new RegExp(
   'gi',
 );
 const WORD_AMOUNT = new RegExp(
-  String.raw`\b(?:(half a|a|one|an?|${Object.keys(TENS).join('|')}|${Object.keys(ONES).join('|')})(?:[\s-](one|two|three|four|five|six|seven|eight|nine))?)\s+(cents?|dollars?|bucks?)\b`,
+  String.raw`\b(?:(half a|an?|${Object.keys(TENS).join('|')}|${Object.keys(ONES).join('|')})(?:[\s-](one|two|three|four|five|six|seven|eight|nine))?)\s+(cents?|dollars?|bucks?)\b`,
   'gi',
 );
 const CURRENCY_LEFT = /[$¢]|\b(?:usd|dollars?|bucks?|cents?)\b/i;
@@ -291,6 +292,8 @@ interface PriceResult {
   problem?: string;
   /** A currency word or sign is left that no price phrase explained ("for a few dollars"). */
   unexplainedCurrency: boolean;
+  /** An amount with nothing saying it is a ceiling ("3 numbers, I have $5"). */
+  unqualified?: string;
 }
 
 function amountToMicros(num: string, unit: 'usd' | 'cents'): Micros | null {
@@ -318,6 +321,7 @@ function extractPrice(input: string): PriceResult {
   if (FOREIGN_MONEY.test(text)) return { text, problem: 'Prices are in US dollars: say "$0.50" or "50 cents".', unexplainedCurrency: false };
   const found: Micros[] = [];
   let problem: string | undefined;
+  let unqualified: string | undefined;
   const spans: [number, number][] = [];
 
   for (const m of text.matchAll(MONEY)) {
@@ -334,6 +338,7 @@ function extractPrice(input: string): PriceResult {
     else if (micros === 0) problem ??= 'A maximum price must be above zero.';
     else found.push(micros);
     const afterMax = AFTER_MAX.exec(after);
+    if (!afterMax && !MAX_WORDS.test(beforeText)) unqualified ??= m[0].trim();
     spans.push([start - beforeText.length, end + (afterMax?.[0].length ?? 0)]);
   }
   for (const [from, to] of spans) text = blank(text, from, to);
@@ -367,7 +372,7 @@ function extractPrice(input: string): PriceResult {
   if (found.length > 0 && TOTAL.test(text)) problem ??= 'A maximum price is per number, not a total: say "under $0.50 each".';
   const distinct = [...new Set(found)];
   if (distinct.length > 1) problem ??= 'Several prices were given: say one maximum price per number.';
-  return { text, micros: distinct.length === 1 ? distinct[0] : undefined, problem, unexplainedCurrency: CURRENCY_LEFT.test(text) };
+  return { text, micros: distinct.length === 1 ? distinct[0] : undefined, problem, unexplainedCurrency: CURRENCY_LEFT.test(text), unqualified };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -434,13 +439,14 @@ function twoLetterCountry(tokens: Token[], i: number, hasLowercase: boolean): st
   const code = countryPhrases().get(tok.t);
   if (!code) return undefined;
   const prev = tokens[i - 1]?.t;
-  const upper = tok.raw === tok.raw.toUpperCase();
+  // Capitals mean something only when the rest of the query is not shouted.
+  const upper = hasLowercase && tok.raw === tok.raw.toUpperCase();
   if (prev === 'country') return code;
   if (prev !== undefined && COUNTRY_PREPOSITIONS.has(prev)) {
     return upper || !LOWERCASE_NOT_COUNTRY.has(tok.t) ? code : undefined;
   }
   if (PLATFORM_CODES.has(tok.t)) return undefined;
-  if (upper && hasLowercase && !UPPERCASE_NOT_COUNTRY.has(tok.t)) return code;
+  if (upper && !UPPERCASE_NOT_COUNTRY.has(tok.t)) return code;
   // "a us number", "3 de numbers", "a us whatsapp number", "us-based numbers"
   const prevOk = prev === undefined || prev === 'a' || prev === 'an' || isNumeric(tokens[i - 1]);
   if (!prevOk || LOWERCASE_NOT_COUNTRY.has(tok.t)) return undefined;
@@ -685,6 +691,9 @@ export function parseAgentQuery(query: string): ParsedAgentQuery {
   if (platformList.length === 1) interpretation.platform = platformList[0];
   if (countries.length === 1) interpretation.country = countries[0];
   if (price.micros !== undefined) interpretation.max_price = price.micros / MICROS_PER_USD;
+  const considered = strongCounts.length > 0 ? strongCounts : spends ? counts : [];
+  const values = [...new Set(considered.map((c) => c.value))];
+  if (values.length === 1 && values[0]! >= 1 && values[0]! <= AGENT_MAX_BATCH) interpretation.quantity = values[0];
 
   if (spends && INFO_QUESTION.test(clean)) {
     return fail('This reads as a question, so nothing was ordered. To act, say what to do, for example "order 1 telegram number".', [
@@ -693,6 +702,12 @@ export function parseAgentQuery(query: string): ParsedAgentQuery {
     ]);
   }
   if (price.problem) return fail(price.problem, [exampleQuery(intent, interpretation.platform, interpretation)]);
+  if (spends && price.unqualified !== undefined) {
+    const amount = price.unqualified;
+    return fail(`Is "${amount}" the most to pay per number? Say "under ${amount} each" so nothing is bought at a price you did not mean.`, [
+      exampleQuery(intent, interpretation.platform, interpretation),
+    ]);
+  }
   if (spends && price.micros === undefined && price.unexplainedCurrency) {
     return fail('Could not read the price: say "under $0.50" or "max 40 cents".', [
       exampleQuery(intent, interpretation.platform, { ...interpretation, max_price: 0.5 }),
@@ -712,16 +727,8 @@ export function parseAgentQuery(query: string): ParsedAgentQuery {
       exampleQuery(intent, interpretation.platform, interpretation),
     ]);
   }
-  if (platformList.length > 1) {
-    return fail(
-      `Several platforms were mentioned (${platformList.join(', ')}): ask for one platform at a time.`,
-      platformList.map((p) => exampleQuery(intent, p, interpretation)),
-    );
-  }
 
   // Quantity
-  const considered = strongCounts.length > 0 ? strongCounts : spends ? counts : [];
-  const values = [...new Set(considered.map((c) => c.value))];
   if (values.length > 1) {
     return fail(
       `Several quantities were mentioned (${values.join(', ')}): say how many numbers, once.`,
@@ -739,7 +746,13 @@ export function parseAgentQuery(query: string): ParsedAgentQuery {
     if (quantity < 1) {
       return fail('The quantity must be a whole number from 1 to 20.', [exampleQuery(intent, interpretation.platform, { ...interpretation, quantity: 1 })]);
     }
-    interpretation.quantity = quantity;
+  }
+
+  if (platformList.length > 1) {
+    return fail(
+      `Several platforms were mentioned (${platformList.join(', ')}): ask for one platform at a time.`,
+      platformList.map((p) => exampleQuery(intent, p, interpretation)),
+    );
   }
 
   if (spends) {
@@ -768,7 +781,13 @@ export function parseAgentQuery(query: string): ParsedAgentQuery {
     }
   }
 
-  const result: ParsedAgentQuery = { understood: true, intent, interpretation };
+  // The same key order every time: platform, country, quantity, max_price.
+  const ordered: AgentInterpretation = {};
+  if (interpretation.platform !== undefined) ordered.platform = interpretation.platform;
+  if (interpretation.country !== undefined) ordered.country = interpretation.country;
+  if (interpretation.quantity !== undefined) ordered.quantity = interpretation.quantity;
+  if (interpretation.max_price !== undefined) ordered.max_price = interpretation.max_price;
+  const result: ParsedAgentQuery = { understood: true, intent, interpretation: ordered };
   if (price.micros !== undefined) result.maxPriceMicros = price.micros;
   return result;
 }

@@ -65,7 +65,7 @@ for (const platform of PLATFORMS) {
 }
 
 function normalise(text: string): string {
-  return text.trim().toLowerCase().replace(/[\s._-]+/g, '');
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '');
 }
 
 /** Finds a platform by id, name or alias, ignoring case, spaces and punctuation. */
@@ -86,11 +86,16 @@ export function requirePlatform(text: unknown): Platform {
   return found;
 }
 
-/** Close matches for a mistyped name, by edit distance, best first. */
+/** Close matches for a mistyped name, by edit distance, best first; short aliases are left out as too noisy. */
 export function suggestPlatforms(text: string, max = 3): string[] {
   const needle = normalise(text);
-  return PLATFORMS.map((p) => ({ id: p.id, d: Math.min(...[p.id, ...p.aliases].map((n) => editDistance(needle, n))) }))
-    .filter((x) => x.d <= Math.max(2, Math.floor(needle.length / 3)))
+  if (needle.length < 3) return [];
+  const limit = needle.length <= 5 ? 1 : 2;
+  return PLATFORMS.map((p) => ({
+    id: p.id,
+    d: Math.min(...[p.id, normalise(p.name), ...p.aliases.filter((a) => a.length >= 3)].map((n) => editDistance(needle, n))),
+  }))
+    .filter((x) => x.d <= limit)
     .sort((a, b) => a.d - b.d)
     .slice(0, max)
     .map((x) => x.id);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { parseAgentQuery } from './agent.js';
+import { AGENT_MAX_QUERY_LENGTH, parseAgentQuery } from './agent.js';
 import type {
   AccountInfo,
   AgentAnswer,
@@ -328,7 +328,7 @@ export class BrokerCore {
 
   async agent(accountId: string, query: unknown): Promise<AgentAnswer> {
     if (typeof query !== 'string' || query.trim() === '') throw invalid('Parameter "query" must be a non-empty string.');
-    if (query.length > 2000) throw invalid('Parameter "query" is longer than 2000 characters.');
+    if (query.length > AGENT_MAX_QUERY_LENGTH) throw invalid(`Parameter "query" is longer than ${AGENT_MAX_QUERY_LENGTH} characters.`);
     const parsed = parseAgentQuery(query);
     if (!parsed.understood) return { understood: false, message: parsed.message, suggestions: parsed.suggestions };
     const { intent, interpretation } = parsed;
