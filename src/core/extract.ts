@@ -89,7 +89,7 @@ function cleanProviderCode(value: string | null | undefined): string | null {
   if (typeof value !== 'string') return null;
   let code = normaliseDigits(value.normalize('NFKC')).trim();
   code = code.replace(/^(?:G|FB)-(?=\d)/, '').replace(/(?<=[A-Za-z0-9])[\s-](?=[A-Za-z0-9])/g, '');
-  return /^[A-Za-z0-9]{1,16}$/.test(code) ? code : null;
+  return /^[A-Za-z0-9]{3,16}$/.test(code) ? code : null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -153,9 +153,10 @@ const MASKS: readonly RegExp[] = [
   // Phone numbers: international, with an area code in brackets, after a "call us" label.
   /\+\d{1,4}(?:[ .-]?\(?\d{1,5}\)?(?!\d)){1,6}/gu,
   /\(\d{2,5}\) ?\d{2,8}(?:[ .-]?\d{2,5}(?!\d)){0,3}/gu,
-  /(?<!\p{L})(?:call|tel|phone|ph|mob|mobile|fax|hotline|helpline|llame|llama|ligue|liga|anrufen|appelez|chiama|arayın|zadzwoń|звоните|позвоните|тел|телефон|اتصل|تماس|gọi|goi|โทร|hubungi|telp|電話|电话|客服|전화)(?!\p{L})(?:\s*(?:us|at|on|to|al|au|no\.?|number|nr\.?|:|\.|-))*\s*\+?[\d(][\d ().-]*\d/giu,
+  /(?<!\p{L})(?:call|tel|phone|ph|mob|mobile|fax|hotline|helpline|text|txt|dial|llame|llama|ligue|liga|anrufen|appelez|chiama|arayın|zadzwoń|звоните|позвоните|тел|телефон|اتصل|تماس|gọi|goi|โทร|hubungi|telp|電話|电话|客服|전화)(?!\p{L})(?:\s*(?:us|at|on|to|al|au|no\.?|number|nr\.?|:|\.|-))*\s*\+?[\d(][\d ().-]*\d/giu,
   // Opt-out short codes: "Reply STOP to 89203".
   /(?<!\p{L})(?:STOP|STOP ALL|HELP|START|UNSTOP|STOPP|ARRET|ARRÊT|SAIR|PARAR|BAJA|СТОП)(?!\p{L})[^\d\n.!?]{0,20}\+?\d[\d -]*\d/gu,
+  /(?<!\p{L})(?:text|txt|send|sms|reply|envía|envia|manda|senden|envoyez|invia|отправьте)(?!\p{L})[^\d\n.!?]{0,25}?(?<!\p{L})(?:to|al|para|an|au|на)\s+\d+/giu,
   // Dates: 21/11/2026, 2026-11-21, 21.11.2026; CJK date and time units (2026年, 11月21日, 14時, 10분).
   /(?<!\d)\d{1,4}([./-])\d{1,2}\1\d{1,4}(?!\d)/gu,
   /\d+ ?(?:年|月|日|時|时|分|秒|点|點|년|월|일|시|분|초)/gu,
@@ -163,7 +164,7 @@ const MASKS: readonly RegExp[] = [
   new RegExp(
     '(?<!\\p{L})(?:' +
       'orders?|ord|ref|refs|reference|invoice|inv|receipt|bill|tracking|track|awb|shipment|parcel|package|pkg|booking|reservation|ticket|flight|train|bus|gate|seat|room|apt|suite|unit|ext|extension|' +
-      'account|acct|a/c|card|customer|member|membership|policy|claim|case|transaction|txn|trx|utr|rrn|ending|ends|confirmation number|confirmation no|' +
+      'stop|platform|terminal|trip|ride|store|branch|vehicle|plate|route|account|acct|a/c|card|customer|member|membership|policy|claim|case|transaction|txn|trx|utr|rrn|ending|ends|confirmation number|confirmation no|' +
       'pedido|encomenda|orden|referencia|referência|factura|fatura|tarjeta|cartão|cartao|terminada en|terminado em|final|' +
       'заказ\\p{L}*|счет\\p{L}*|счёт\\p{L}*|карт\\p{L}*|посылк\\p{L}*|отправлени\\p{L}*|' +
       'bestellung|bestellnummer|auftragsnummer|sendung\\p{L}*|rechnung|kundennummer|konto|karte|endend auf|' +
@@ -199,7 +200,7 @@ interface Anchor {
 
 /** Compound-friendly keywords: the prefix tells a Bestätigungscode from a Rabattcode or a промокод. */
 const COMPOUND_KEYWORDS: readonly RegExp[] = [
-  /(?<!\p{L})(\p{L}*?)(?:codes?|kod(?:u|e|y|a|em|zie|en|un|unu|unuz|lar\p{L}*)?|kode)(?!\p{L})/giu,
+  /(?<!\p{L})(\p{L}*?)(?:codes?|k[oó]d(?:u|e|y|a|em|zie|en|un|unu|unuz|lar\p{L}*)?|kode)(?!\p{L})/giu,
   /(?<!\p{L})(\p{L}*?)(?:код\p{L}{0,3})(?!\p{L})/giu,
 ];
 const NEGATIVE_PREFIX =
@@ -212,7 +213,7 @@ const KEYWORDS: readonly RegExp[] = [
 ];
 
 const NEGATIVES: readonly RegExp[] = [
-  /(?<!\p{L})(?:promo\p{L}*|discount\p{L}*|coupon\p{L}*|voucher\p{L}*|referral|gift|redeem\p{L}*|checkout|sale|off|rabatt\p{L}*|gutschein\p{L}*|descuento\p{L}*|desconto\p{L}*|cup[oó]n\p{L}*|cupom|cupons|promocional|oferta|sconto|buono|indirim\p{L}*|kampanya\p{L}*|kupon\p{L}*|rabat\p{L}*|promocyjn\p{L}*|скидк\p{L}*|промо\p{L}*|купон\p{L}*|акци\p{L}*|réduction|remise|giảm giá|giam gia|khuyến mãi|khuyen mai|ưu đãi|diskon|potongan|خصم|كوبون|تخفیف|کوپن|zip|postal|postcode|area|country)(?!\p{L})/giu,
+  /(?<!\p{L})(?:promo\p{L}*|discount\p{L}*|coupon\p{L}*|voucher\p{L}*|referral|gift|redeem\p{L}*|checkout|sale|off|rabatt\p{L}*|gutschein\p{L}*|descuento\p{L}*|desconto\p{L}*|cup[oó]n\p{L}*|cupom|cupons|promocional|oferta|sconto|buono|indirim\p{L}*|kampanya\p{L}*|kupon\p{L}*|rabat\p{L}*|promocyjn\p{L}*|скидк\p{L}*|промо\p{L}*|купон\p{L}*|акци\p{L}*|réduction|remise|giảm giá|giam gia|khuyến mãi|khuyen mai|ưu đãi|diskon|potongan|خصم|كوبون|تخفیف|کوپن|zip|postal|postcode|area|country|save|win|won|winner|prize|free|gratis|gratuit|kostenlos|бесплатно)(?!\p{L})/giu,
   /优惠|折扣|優惠|促销|促銷|兑换|兌換|礼品|禮品|クーポン|割引|プロモ|セール|할인|쿠폰|프로모션|ส่วนลด|โปรโมชั่น|โปรโมชัน|โค้ด/gu,
   /\d+ ?%|%/gu,
 ];
@@ -279,6 +280,9 @@ const LETTER = /[\p{Script=Latin}\p{Script=Cyrillic}\p{Script=Greek}]/u;
 const BAD_BEFORE = /[+*•№@/\\_]/u;
 const BAD_AFTER = /[%‰+°_@]/u;
 const RUN = /\d+(?:[ \-.,/:'’]\d+)*/g;
+/** A quantity, not a code: 5000 points, 1500 bonus miles, 2048 MB, 1200 积分. */
+const UNIT_AFTER =
+  /^ ?(?:points?|pts|miles|bonus|coins|credits?|steps|km|kg|mb|gb|tb|kb|mins?|minutes?|hours?|hrs?|days?|nights?|sms|messages|users|people|баллов|балла|бонус\p{L}*|милей|puntos|pontos|punkte|punti|puan|punktów|punkty|điểm|poin|积分|積分|ポイント|포인트|คะแนน|امتیاز|نقطة|نقاط)(?!\p{L})/iu;
 
 function digitCandidates(masked: string, shape: Shape | undefined): Candidate[] {
   const out: Candidate[] = [];
@@ -315,6 +319,7 @@ function digitCandidates(masked: string, shape: Shape | undefined): Candidate[] 
     if (groups.length === 2 && digitish && totalDigits >= 9) continue;
     for (const g of groups) {
       const gEnd = g.start + g.text.length;
+      if (UNIT_AFTER.test(masked.slice(gEnd, gEnd + 24))) continue;
       if (/^\d+$/.test(g.text) && lengthOk(g.text.length)) {
         out.push(candidate(g.text, g.start, gEnd, prefixed && g.start === start, true));
       } else if (/^\d{3}-\d{3}$/.test(g.text)) {
@@ -391,22 +396,26 @@ function fits(code: string, shape: Shape): boolean {
   return code.length === shape.length && (shape.alphabet === 'digits' ? /^\d+$/.test(code) : /^[A-Z0-9]+$/.test(code));
 }
 
+/** `ABC 1234`, `BA 2490`: capitals then the number, a plate or a flight; too weak for the generic rule. */
+const IDENTIFIER_BEFORE = /(?:^|[^\p{L}])\p{Lu}{1,3} $/u;
+
 function score(c: Candidate, anchors: readonly Anchor[], text: string, shape: Shape | undefined): Scored | null {
   const cost = keywordCost(c, anchors, text);
   const promotion = promotionCost(c, anchors, text);
   if (Number.isFinite(promotion) && promotion <= cost) return null;
   const keyword = Number.isFinite(cost);
-  if (c.yearLike && !(cost <= YEAR_KEYWORD_LIMIT)) return null;
+  const shapeMatch = shape ? fits(c.code, shape) : undefined;
+  // A platform with 4-digit codes (Uber) sends codes like 1998: with a keyword in the sentence, that is the code.
+  if (c.yearLike && !(cost <= YEAR_KEYWORD_LIMIT || (keyword && shapeMatch === true))) return null;
   const isDigits = /^\d+$/.test(c.code);
   if (!isDigits && !keyword && c.lettersOnly) return null;
-  const shapeMatch = shape ? fits(c.code, shape) : undefined;
 
   let confidence: number;
   if (keyword) {
     confidence = shapeMatch === true ? CONFIDENCE.platformKeyword : shapeMatch === undefined ? CONFIDENCE.keyword : CONFIDENCE.keywordOffShape;
   } else if (shapeMatch === true) {
     confidence = CONFIDENCE.platformShape;
-  } else if (isDigits && c.code.length >= MIN_DIGITS && c.code.length <= MAX_DIGITS) {
+  } else if (isDigits && c.code.length >= MIN_DIGITS && c.code.length <= MAX_DIGITS && !IDENTIFIER_BEFORE.test(text.slice(Math.max(0, c.start - 5), c.start))) {
     confidence = CONFIDENCE.generic;
   } else {
     return null;
