@@ -30,6 +30,10 @@ export interface Store {
   numbersInUse(now: number): Promise<{ platform: string; country: string; count: number }[]>;
   orderFacts(filter: { since: number; accountId?: string }): Promise<OrderFact[]>;
   audit(): Promise<AuditReport>;
+  setWebhookUrl(accountId: string, url: string | null): Promise<void>;
+  webhook(accountId: string): Promise<{ url: string | null; secret: string } | null>;
+  /** A cheap read that fails when the database cannot be read. */
+  ping(): Promise<void>;
   /** Changes whenever another connection commits: a cheap way to notice other processes' work. */
   changeCounter(): number;
   close(): Promise<void>;

@@ -54,7 +54,17 @@ export interface OrderEvent {
 
 export interface WaitSettings {
   timeoutMs?: number;
+  /** Stop waiting; a verify then cancels its order with a refund (the caller gave up). */
   signal?: AbortSignal;
+  /** Stop waiting and answer with the order as it is, leaving it active (the server is shutting down). */
+  release?: AbortSignal;
+}
+
+export interface VerifyControl {
+  signal?: AbortSignal;
+  release?: AbortSignal;
+  /** Called once the number is assigned, before the code arrives. */
+  onOrder?: (order: Order) => void;
 }
 
 /**
@@ -264,7 +274,7 @@ export class BrokerCore {
   async verify(
     accountId: string,
     request: VerifyRequest,
-    options: { signal?: AbortSignal; onOrder?: (order: Order) => void } = {},
+    options: VerifyControl = {},
   ): Promise<Order> {
     const timeoutSeconds = request.timeoutSeconds ?? VERIFY_TIMEOUT.default;
     if (
@@ -283,14 +293,15 @@ export class BrokerCore {
     accountId: string,
     request: OrderRequest,
     timeoutMs: number,
-    options: { signal?: AbortSignal; onOrder?: (order: Order) => void } = {},
+    options: VerifyControl = {},
   ): Promise<Order> {
     const placed = await this.place(accountId, request, 'verify');
     const id = placed.order?.id ?? placed.replayedId!;
     const started = (await this.store.getOrder(id))!;
     options.onOrder?.(toOrderView(started));
-    const settled = await this.waitForEnd(id, { timeoutMs, signal: options.signal });
+    const settled = await this.waitForEnd(id, { timeoutMs, signal: options.signal, release: options.release });
     if (settled.status !== 'active') return toOrderView(settled);
+    if (options.release?.aborted && !options.signal?.aborted) return toOrderView(settled);
     const outcome = options.signal?.aborted ? 'cancelled' : 'expired';
     const ended = await this.store.endOrder(id, outcome, this.now());
     if (ended) {
@@ -435,9 +446,72 @@ export class BrokerCore {
     }
   }
 
+  /**
+   * For long-running processes (`tn serve`): carries out due work at its due time until `signal`
+   * aborts. It sleeps until the next due time, at most `maxSleepMs` (which also picks up work
+   * other processes wrote), and wakes early when a new order brings an earlier due time.
+   */
+  async runScheduler(signal: AbortSignal, options: { maxSleepMs?: number; onError?: (err: unknown) => void } = {}): Promise<void> {
+    const maxSleep = options.maxSleepMs ?? 2000;
+    while (!signal.aborted) {
+      let next: number | null = null;
+      try {
+        await this.processDue();
+        next = await this.nextDueAt();
+      } catch (err) {
+        options.onError?.(err);
+      }
+      const ms = next === null ? maxSleep : Math.min(maxSleep, Math.max(0, next - this.now()));
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          this.events.off('order', onOrder);
+          resolve();
+        };
+        const onOrder = (e: OrderEvent): void => {
+          if (e.type === 'order.created' || e.type === 'order.retried') done();
+        };
+        const timer = setTimeout(done, ms);
+        signal.addEventListener('abort', done, { once: true });
+        this.events.on('order', onOrder);
+      });
+    }
+  }
+
   /** When the next thing falls due, so a long-running process can sleep until then. */
   nextDueAt(): Promise<number | null> {
     return this.store.nextDueAt();
+  }
+
+  // ── webhook settings (delivery comes with the outbox) ────────────────
+
+  async setWebhook(accountId: string, url: unknown): Promise<{ url: string; secret: string }> {
+    const checked = checkWebhookUrl(url);
+    await this.requireAccount(accountId);
+    await this.store.setWebhookUrl(accountId, checked);
+    const hook = (await this.store.webhook(accountId))!;
+    return { url: checked, secret: hook.secret };
+  }
+
+  async webhook(accountId: string): Promise<{ url: string | null; secret: string; recent_deliveries: unknown[] }> {
+    const hook = await this.store.webhook(accountId);
+    if (!hook) throw new TnError('unauthorized', 'Unknown account.');
+    return { url: hook.url, secret: hook.secret, recent_deliveries: [] };
+  }
+
+  async removeWebhook(accountId: string): Promise<void> {
+    await this.requireAccount(accountId);
+    await this.store.setWebhookUrl(accountId, null);
+  }
+
+  /** Throws `unavailable` when the database cannot be read. */
+  async ping(): Promise<void> {
+    try {
+      await this.store.ping();
+    } catch (err) {
+      throw new TnError('unavailable', `The database cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   async audit(): Promise<AuditReport> {
@@ -551,13 +625,15 @@ export class BrokerCore {
 
   private async waitForEnd(orderId: string, settings: WaitSettings): Promise<OrderRecord> {
     const deadline = settings.timeoutMs === undefined ? Infinity : this.now() + settings.timeoutMs;
+    const signals = [settings.signal, settings.release].filter((s): s is AbortSignal => s !== undefined);
+    const stop = signals.length ? AbortSignal.any(signals) : undefined;
     for (;;) {
       await this.processDue();
       const rec = (await this.store.getOrder(orderId))!;
       const now = this.now();
-      if (rec.status !== 'active' || now >= deadline || settings.signal?.aborted) return rec;
+      if (rec.status !== 'active' || now >= deadline || stop?.aborted) return rec;
       const next = Math.min(deadline, rec.smsDueAt ?? Infinity, rec.expiresAt);
-      await this.sleepUntilChange(orderId, Math.max(0, next - now), settings.signal);
+      await this.sleepUntilChange(orderId, Math.max(0, next - now), stop);
     }
   }
 
@@ -608,6 +684,20 @@ export class BrokerCore {
     clearInterval(this.watcher.timer);
     this.watcher = null;
   }
+}
+
+/** Only absolute http(s) URLs without credentials, of a sane length (API.md §5). */
+function checkWebhookUrl(url: unknown): string {
+  if (typeof url !== 'string' || url.length === 0 || url.length > 2048) throw invalid('Parameter "url" must be an http(s) URL of at most 2048 characters.');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalid('Parameter "url" is not a valid URL.');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalid('Parameter "url" must use http or https.');
+  if (parsed.username || parsed.password) throw invalid('Parameter "url" must not carry credentials.');
+  return parsed.toString();
 }
 
 function requestHash(params: Record<string, unknown>): string {

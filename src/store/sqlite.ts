@@ -401,6 +401,21 @@ export class SqliteStore implements Store {
       .deferred();
   }
 
+  async setWebhookUrl(accountId: string, url: string | null): Promise<void> {
+    this.db.prepare('UPDATE accounts SET webhook_url = ? WHERE id = ?').run(url, accountId);
+  }
+
+  async webhook(accountId: string): Promise<{ url: string | null; secret: string } | null> {
+    const row = this.db
+      .prepare<[string], { webhook_url: string | null; webhook_secret: string }>('SELECT webhook_url, webhook_secret FROM accounts WHERE id = ?')
+      .get(accountId);
+    return row ? { url: row.webhook_url, secret: row.webhook_secret } : null;
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT count(*) FROM accounts').get();
+  }
+
   changeCounter(): number {
     return this.db.pragma('data_version', { simple: true }) as number;
   }

@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto';
+import { Ajv } from 'ajv';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { TnError } from '../core/errors.js';
+import type { BrokerCore } from '../core/service.js';
+import { TokenBuckets } from './rate-limit.js';
+import { SHARED_SCHEMAS } from './schemas.js';
+import { accountRoutes } from './routes/account.js';
+import { orderRoutes } from './routes/orders.js';
+import { publicRoutes } from './routes/public.js';
+import { streamRoutes } from './routes/streams.js';
+
+export interface RateLimits {
+  /** Requests per second per API key (bursts up to twice that); 0 turns every limit off. */
+  perKeyPerSecond: number;
+  /** `register` calls per hour per client IP; 0 turns it off. */
+  registerPerHour: number;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimits = { perKeyPerSecond: 100, registerPerHour: 30 };
+export const BODY_LIMIT = 64 * 1024;
+
+export interface AppOptions {
+  core: BrokerCore;
+  version: string;
+  rateLimits?: RateLimits;
+  /** A pino logger, or false for none (tests). */
+  logger?: FastifyBaseLogger | boolean;
+  /** Trust X-Forwarded-For from a reverse proxy in front (see the README). */
+  trustProxy?: boolean | string;
+  /** Aborted when the server shuts down: long polls answer with the current state. */
+  release?: AbortSignal;
+  /** Milliseconds between SSE keep-alive comments. */
+  heartbeatMs?: number;
+  /** Carry out due SMS deliveries and expiries while the app runs (default true). */
+  scheduler?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    core: BrokerCore;
+    release: AbortSignal;
+    heartbeatMs: number;
+    startedAt: number;
+    tnVersion: string;
+  }
+  interface FastifyRequest {
+    accountId: string;
+  }
+  interface FastifyContextConfig {
+    /** Routes that act for an account. */
+    auth?: boolean;
+  }
+}
+
+/** What the logs must never show. */
+export const REDACT = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.body.api_key',
+  'api_key',
+  'secret',
+  'webhook_secret',
+  '*.api_key',
+  '*.secret',
+  '*.webhook_secret',
+];
+
+/**
+ * Builds the HTTP API of API.md §5 on a broker core. The routes only translate HTTP to core calls:
+ * every rule lives in the core, shared with the embedded broker of the CLI.
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger === undefined || options.logger === false ? false : options.logger === true ? { redact: REDACT } : undefined,
+    loggerInstance: typeof options.logger === 'object' ? options.logger : undefined,
+    bodyLimit: BODY_LIMIT,
+    trustProxy: options.trustProxy ?? false,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorate('core', options.core);
+  app.decorate('release', options.release ?? new AbortController().signal);
+  app.decorate('heartbeatMs', options.heartbeatMs ?? 15_000);
+  app.decorate('startedAt', Date.now());
+  app.decorate('tnVersion', options.version);
+  app.decorateRequest('accountId', '');
+
+  // Bodies are JSON; a query string is the only place where "7" means 7.
+  const coercing = new Ajv({ coerceTypes: true, useDefaults: true, removeAdditional: false, allErrors: false });
+  const strict = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false });
+  for (const schema of SHARED_SCHEMAS) {
+    app.addSchema(schema);
+    coercing.addSchema(schema);
+    strict.addSchema(schema);
+  }
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+
+  // `curl -d '{"platform":"instagram"}'` sends a form content type with a JSON body: accept it, and plain forms too.
+  app.addContentTypeParser(['application/x-www-form-urlencoded', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body).trim();
+    if (text === '') return done(null, undefined);
+    if (text.startsWith('{') || text.startsWith('[')) return parseJson(text, done);
+    done(null, Object.fromEntries(new URLSearchParams(text)));
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Telenumerus API (tn)',
+        version: options.version,
+        description: 'Temporary phone numbers and SMS verification codes. Money is exact to the micro-dollar.',
+      },
+      servers: [{ url: '/' }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+
+  const perKey =
+    options.rateLimits?.perKeyPerSecond === 0
+      ? null
+      : new TokenBuckets({ name: 'per-key', rate: options.rateLimits?.perKeyPerSecond ?? 100, burst: 2 * (options.rateLimits?.perKeyPerSecond ?? 100) });
+  const registerLimit = options.rateLimits?.registerPerHour ?? DEFAULT_RATE_LIMITS.registerPerHour;
+  const perIpRegister =
+    options.rateLimits?.perKeyPerSecond === 0 || registerLimit === 0
+      ? null
+      : new TokenBuckets({ name: 'register', rate: registerLimit / 3600, burst: registerLimit });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  if (options.scheduler !== false) {
+    const stop = new AbortController();
+    let running: Promise<void> | undefined;
+    app.addHook('onReady', async () => {
+      running = options.core.runScheduler(stop.signal, { onError: (err) => app.log.error({ err }, 'scheduler') });
+    });
+    app.addHook('onClose', async () => {
+      stop.abort();
+      await running;
+    });
+  }
+
+  /** Rate limit, then authenticate, for the routes that act for an account. */
+  app.addHook('preHandler', async (request, reply) => {
+    const isRegister = request.routeOptions.url === '/api/v1/register';
+    const key = apiKeyOf(request);
+    if (isRegister && perIpRegister) limit(perIpRegister, `ip:${request.ip}`, reply);
+    else if (perKey && (key || request.routeOptions.config.auth)) limit(perKey, key ? `key:${key}` : `ip:${request.ip}`, reply);
+    if (request.routeOptions.config.auth) request.accountId = await app.core.authenticate(key);
+  });
+
+  app.setErrorHandler((err: FastifyError | TnError, request, reply) => sendError(err, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(new TnError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`), request, reply),
+  );
+
+  await app.register(
+    async (api) => {
+      await api.register(publicRoutes);
+      await api.register(orderRoutes);
+      await api.register(accountRoutes);
+      await api.register(streamRoutes);
+      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}
+
+function parseJson(text: string, done: (err: Error | null, body?: unknown) => void): void {
+  try {
+    done(null, JSON.parse(text));
+  } catch {
+    done(new TnError('invalid_request', 'The body is not valid JSON.'));
+  }
+}
+
+function limit(buckets: TokenBuckets, key: string, reply: FastifyReply): void {
+  const verdict = buckets.take(key);
+  reply.headers(buckets.headers(verdict));
+  if (!verdict.allowed) {
+    reply.header('retry-after', String(verdict.retryAfter));
+    throw new TnError('rate_limited', `Too many requests: retry in ${verdict.retryAfter} s.`, { retry_after: verdict.retryAfter });
+  }
+}
+
+/** The key from `Authorization: Bearer`, `X-API-Key` or the body's `api_key`, in that order. */
+export function apiKeyOf(request: FastifyRequest): string | undefined {
+  const auth = request.headers.authorization;
+  if (typeof auth === 'string') {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    if (m) return m[1];
+  }
+  const header = request.headers['x-api-key'];
+  if (typeof header === 'string' && header !== '') return header;
+  const body = request.body;
+  if (body && typeof body === 'object' && !Array.isArray(body)) {
+    const key = (body as Record<string, unknown>).api_key;
+    if (typeof key === 'string' && key !== '') return key;
+  }
+  return undefined;
+}
+
+/** The one error handler: every failure leaves as the error shape of API.md §4, never a stack trace. */
+function sendError(err: FastifyError | TnError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const tn = toTnError(err);
+  if (tn.code === 'internal') request.log.error({ err }, 'unhandled error');
+  if (tn.code === 'rate_limited' && !reply.hasHeader('retry-after')) reply.header('retry-after', String(tn.details.retry_after ?? 1));
+  return reply.code(tn.status).type('application/json; charset=utf-8').send({ error: tn.toBody() });
+}
+
+function toTnError(err: FastifyError | TnError): TnError {
+  if (err instanceof TnError) return err;
+  if (err.validation && err.validation.length) {
+    const v = err.validation[0]!;
+    const where = (err.validationContext === 'querystring' ? 'query ' : '') + 'parameter';
+    const params = v.params as Record<string, unknown>;
+    if (v.keyword === 'required') return new TnError('invalid_request', `The ${where} "${String(params.missingProperty)}" is required.`);
+    if (v.keyword === 'additionalProperties') return new TnError('invalid_request', `Unknown ${where} "${String(params.additionalProperty)}".`);
+    const name = v.instancePath.replace(/^\//, '').replace(/\//g, '.') || (err.validationContext === 'body' ? 'body' : 'value');
+    return new TnError('invalid_request', `The ${where} "${name}" ${v.message ?? 'is invalid'}.`);
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new TnError('payload_too_large', 'The body is larger than 64 KiB.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new TnError('invalid_request', 'Send the body as application/json.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new TnError('invalid_request', 'The body is empty: send a JSON object.');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new TnError('invalid_request', 'Content-Length does not match the body.');
+  }
+  if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return new TnError('invalid_request', 'The body is not valid JSON.');
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return new TnError('invalid_request', err.message || 'Bad request.');
+  }
+  if (err.statusCode === 503) return new TnError('unavailable', 'The server is shutting down.');
+  return new TnError('internal', 'Internal error: the server logged it. This is a bug.');
+}

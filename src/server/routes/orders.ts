@@ -1,0 +1,132 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { TnError } from '../../core/errors.js';
+import {
+  AgentAnswer,
+  AgentBody,
+  BatchBody,
+  BatchResult,
+  OrderBody,
+  OrderParams,
+  OrderRef,
+  VerifyBody,
+  errorResponses,
+  AUTH,
+  SECURITY,
+} from '../schemas.js';
+
+
+/** `idempotency_key` in the body or the `Idempotency-Key` header; both at once must agree. */
+function idempotencyKey(request: FastifyRequest, bodyKey: string | undefined): string | undefined {
+  const header = request.headers['idempotency-key'];
+  const headerKey = typeof header === 'string' && header !== '' ? header : undefined;
+  if (headerKey !== undefined && (headerKey.length > 255)) throw new TnError('invalid_request', 'The Idempotency-Key header is longer than 255 characters.');
+  if (bodyKey !== undefined && headerKey !== undefined && bodyKey !== headerKey) {
+    throw new TnError('invalid_request', 'The Idempotency-Key header and the body\'s "idempotency_key" differ.');
+  }
+  return bodyKey ?? headerKey;
+}
+
+/** Ordering, waiting, cancelling: each route is one call into the core. */
+export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/order',
+    {
+      config: AUTH,
+      schema: {
+        summary: 'Order a number; poll /order/:id or stream /order/:id/stream for the code',
+        security: SECURITY,
+        body: OrderBody,
+        response: { 201: OrderRef, ...errorResponses(400, 401, 402, 422, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { platform, country, idempotency_key } = request.body;
+      const order = await app.core.order(request.accountId, { platform, country, idempotencyKey: idempotencyKey(request, idempotency_key) });
+      return reply.code(201).send(order);
+    },
+  );
+
+  app.post(
+    '/verify',
+    {
+      config: AUTH,
+      schema: {
+        summary: 'Order a number, wait for the SMS and answer with the code (long poll, up to timeout_seconds)',
+        description: 'If timeout_seconds pass first, the order is expired early with a refund and the answer is 200 with status "expired".',
+        security: SECURITY,
+        body: VerifyBody,
+        response: { 200: OrderRef, ...errorResponses(400, 401, 402, 422, 429, 503) },
+      },
+    },
+    async (request) => {
+      const { platform, country, idempotency_key, timeout_seconds } = request.body;
+      return app.core.verify(
+        request.accountId,
+        { platform, country, timeoutSeconds: timeout_seconds, idempotencyKey: idempotencyKey(request, idempotency_key) },
+        { release: app.release },
+      );
+    },
+  );
+
+  app.get(
+    '/order/:id',
+    { config: AUTH, schema: { summary: 'An order, with its code once it arrived', security: SECURITY, params: OrderParams, response: { 200: OrderRef, ...errorResponses(401, 404, 429) } } },
+    async (request) => app.core.getOrder(request.accountId, request.params.id),
+  );
+
+  app.post(
+    '/order/:id/cancel',
+    {
+      config: AUTH,
+      schema: { summary: 'Cancel an active order; its price is refunded', security: SECURITY, params: OrderParams, response: { 200: OrderRef, ...errorResponses(401, 404, 409, 429) } },
+    },
+    async (request) => app.core.cancel(request.accountId, request.params.id),
+  );
+
+  app.post(
+    '/order/:id/retry',
+    {
+      config: AUTH,
+      schema: {
+        summary: 'Wait for another SMS on the same number (a completed order before expires_at), free',
+        security: SECURITY,
+        params: OrderParams,
+        response: { 200: OrderRef, ...errorResponses(401, 404, 409, 429) },
+      },
+    },
+    async (request) => app.core.retry(request.accountId, request.params.id),
+  );
+
+  app.post(
+    '/batch',
+    {
+      config: AUTH,
+      schema: {
+        summary: 'Order 1–20 numbers; each item succeeds or fails on its own',
+        security: SECURITY,
+        body: BatchBody,
+        response: { 200: BatchResult, ...errorResponses(400, 401, 429) },
+      },
+    },
+    async (request) => {
+      const header = idempotencyKey(request, undefined);
+      const items = request.body.orders.map((item, i) => ({
+        platform: item.platform,
+        country: item.country,
+        // One header key for the whole batch gives each item its own key.
+        idempotencyKey: item.idempotency_key ?? (header === undefined ? undefined : `${header}#${i}`),
+      }));
+      return app.core.batch(request.accountId, items);
+    },
+  );
+
+  app.post(
+    '/agent',
+    {
+      config: AUTH,
+      schema: { summary: 'Plain-English ordering; never spends money on a guess', security: SECURITY, body: AgentBody, response: { 200: AgentAnswer, ...errorResponses(400, 401, 402, 429) } },
+    },
+    async (request) => app.core.agent(request.accountId, request.body.query),
+  );
+};

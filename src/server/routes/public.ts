@@ -1,0 +1,37 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { apiKeyOf } from '../app.js';
+import { Availability, ErrorRef, Health, Registration, ServicesList, errorResponses } from '../schemas.js';
+
+/** The routes anyone may call: the catalogue, availability, registration, health. */
+export const publicRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/services',
+    { schema: { summary: 'Platforms and prices; with a key, `your_price` after the tier discount', response: { 200: ServicesList, ...errorResponses(401, 429) } } },
+    async (request) => {
+      const key = apiKeyOf(request);
+      return app.core.services(key ? await app.core.authenticate(key) : undefined);
+    },
+  );
+
+  app.get(
+    '/availability',
+    { schema: { summary: 'Stock, success rate and median delivery time per platform, from real order history', response: { 200: Availability, 429: ErrorRef } } },
+    async () => app.core.availability(),
+  );
+
+  app.post(
+    '/register',
+    { schema: { summary: 'Create an account; the API key is shown once', response: { 201: Registration, 429: ErrorRef } } },
+    async (_request, reply) => reply.code(201).send(await app.core.register()),
+  );
+
+  app.get('/health', { schema: { summary: 'Service health', response: { 200: Health, 503: Health } } }, async (_request, reply) => {
+    const uptime = Math.round((Date.now() - app.startedAt) / 1000);
+    try {
+      await app.core.ping();
+      return { status: 'ok', uptime_seconds: uptime, version: app.tnVersion };
+    } catch {
+      return reply.code(503).send({ status: 'degraded', uptime_seconds: uptime, version: app.tnVersion });
+    }
+  });
+};

@@ -1,0 +1,184 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+
+/**
+ * The JSON schemas of the HTTP API. Routes validate and serialise with them, and the OpenAPI
+ * document is generated from the same objects, so the two cannot drift apart.
+ */
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const Usd = Type.Number({ minimum: 0, description: 'USD; exact to the micro-dollar' });
+const Iso = Type.String({ format: 'date-time' });
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object(
+      {
+        code: Type.String({ description: 'invalid_request, unknown_platform, unknown_country, batch_too_large, unauthorized, insufficient_balance, not_found, order_not_active, payload_too_large, idempotency_key_reused, rate_limited, no_numbers, unavailable' }),
+        message: Type.String(),
+        status: Type.Integer(),
+      },
+      { additionalProperties: true },
+    ),
+  },
+  { $id: 'Error' },
+);
+
+export const Order = Type.Object(
+  {
+    order_id: Type.String(),
+    platform: Type.String(),
+    country: Type.String({ description: 'lower-case ISO 3166-1 alpha-2' }),
+    phone: Type.String({ description: 'E.164' }),
+    price: Usd,
+    status: Type.Union([Type.Literal('active'), Type.Literal('completed'), Type.Literal('cancelled'), Type.Literal('expired'), Type.Literal('failed')]),
+    code: Nullable(Type.String()),
+    sms: Nullable(Type.String()),
+    codes: Type.Array(Type.String()),
+    refunded: Type.Boolean(),
+    created_at: Iso,
+    expires_at: Iso,
+    completed_at: Nullable(Iso),
+  },
+  { $id: 'Order' },
+);
+
+const OrderRef = Type.Ref(Order);
+const ErrorRef = Type.Ref(ErrorBody);
+
+/** Every authenticated body may carry the key itself (the seed's third way). */
+const ApiKeyField = { api_key: Type.Optional(Type.String({ maxLength: 200 })) };
+const IdempotencyKey = Type.String({ minLength: 1, maxLength: 255 });
+const PlatformField = Type.String({ minLength: 1, maxLength: 64, description: 'platform id or alias, e.g. instagram, wa' });
+const CountryField = Type.String({ minLength: 1, maxLength: 64, description: 'ISO 3166-1 alpha-2, a country name, or "any"' });
+
+export const OrderBody = Type.Object(
+  { platform: PlatformField, country: Type.Optional(CountryField), idempotency_key: Type.Optional(IdempotencyKey), ...ApiKeyField },
+  { additionalProperties: false },
+);
+
+export const VerifyBody = Type.Object(
+  {
+    platform: PlatformField,
+    country: Type.Optional(CountryField),
+    timeout_seconds: Type.Optional(Type.Integer({ minimum: 30, maximum: 300, default: 120 })),
+    idempotency_key: Type.Optional(IdempotencyKey),
+    ...ApiKeyField,
+  },
+  { additionalProperties: false },
+);
+
+export const BatchBody = Type.Object(
+  {
+    orders: Type.Array(
+      Type.Object({ platform: PlatformField, country: Type.Optional(CountryField), idempotency_key: Type.Optional(IdempotencyKey) }, { additionalProperties: false }),
+    ),
+    ...ApiKeyField,
+  },
+  { additionalProperties: false },
+);
+
+export const BatchResult = Type.Object({
+  results: Type.Array(
+    Type.Union([
+      Type.Object({ ok: Type.Literal(true), order: OrderRef }),
+      Type.Object({ ok: Type.Literal(false), error: Type.Object({ code: Type.String(), message: Type.String() }) }),
+    ]),
+  ),
+  total_price: Usd,
+});
+
+export const AgentBody = Type.Object({ query: Type.String({ minLength: 1, maxLength: 500 }), ...ApiKeyField }, { additionalProperties: false });
+
+const ServiceItem = Type.Object({ platform: Type.String(), name: Type.String(), price: Usd, your_price: Type.Optional(Usd) });
+const AvailabilityItem = Type.Object({
+  platform: Type.String(),
+  success_rate: Nullable(Type.Number({ minimum: 0, maximum: 1 })),
+  stock: Type.Integer({ minimum: 0 }),
+  median_delivery_seconds: Nullable(Type.Number({ minimum: 0 })),
+});
+
+export const AgentAnswer = Type.Object({
+  understood: Type.Boolean(),
+  intent: Type.Optional(Type.String()),
+  interpretation: Type.Optional(
+    Type.Object({
+      platform: Type.Optional(Type.String()),
+      country: Type.Optional(Type.String()),
+      quantity: Type.Optional(Type.Integer()),
+      max_price: Type.Optional(Type.Number()),
+    }),
+  ),
+  message: Type.String(),
+  suggestions: Type.Optional(Type.Array(Type.String())),
+  orders: Type.Optional(Type.Array(OrderRef)),
+  errors: Type.Optional(Type.Array(Type.Object({ code: Type.String(), message: Type.String() }))),
+  prices: Type.Optional(Type.Array(ServiceItem)),
+  balance: Type.Optional(Usd),
+  availability: Type.Optional(Type.Array(AvailabilityItem)),
+});
+
+export const ServicesList = Type.Object({ service: Type.String(), total_platforms: Type.Integer(), services: Type.Array(ServiceItem) });
+export const Availability = Type.Object({ platforms: Type.Array(AvailabilityItem) });
+
+const DepositAddresses = Type.Record(Type.String(), Type.String());
+
+export const Registration = Type.Object({
+  api_key: Type.String(),
+  account_id: Type.String(),
+  balance: Usd,
+  tier: Type.String(),
+  deposit_addresses: DepositAddresses,
+  webhook_secret: Type.String(),
+});
+
+export const AccountInfo = Type.Object({
+  account_id: Type.String(),
+  balance: Usd,
+  tier: Type.String(),
+  discount_percent: Type.Integer(),
+  completed_orders: Type.Integer(),
+  next_tier: Nullable(Type.Object({ tier: Type.String(), orders_needed: Type.Integer() })),
+  stats: Type.Object({
+    orders: Type.Integer(),
+    completed: Type.Integer(),
+    cancelled: Type.Integer(),
+    expired: Type.Integer(),
+    failed: Type.Integer(),
+    spent: Usd,
+  }),
+  deposit_addresses: DepositAddresses,
+  webhook: Nullable(Type.Object({ url: Type.String() })),
+  recent_orders: Type.Array(OrderRef),
+  sandbox: Type.Optional(Type.Boolean()),
+});
+
+export const UsageQuery = Type.Object({ days: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, default: 30 })) }, { additionalProperties: false });
+
+export const Usage = Type.Object({
+  days: Type.Integer(),
+  platforms: Type.Array(
+    Type.Object({ platform: Type.String(), orders: Type.Integer(), completed: Type.Integer(), spent: Usd, success_rate: Nullable(Type.Number()) }),
+  ),
+  daily: Type.Array(Type.Object({ date: Type.String({ format: 'date' }), orders: Type.Integer(), completed: Type.Integer(), spent: Usd })),
+});
+
+export const WebhookBody = Type.Object({ url: Type.String({ minLength: 1, maxLength: 2048 }), ...ApiKeyField }, { additionalProperties: false });
+export const WebhookSet = Type.Object({ url: Type.String(), secret: Type.String() });
+export const WebhookInfo = Type.Object({ url: Nullable(Type.String()), secret: Type.String(), recent_deliveries: Type.Array(Type.Any()) });
+export const Empty = Type.Object({});
+export const OptionalKeyBody = Type.Union([Type.Object({ ...ApiKeyField }, { additionalProperties: false }), Type.Null()]);
+
+export const Health = Type.Object({ status: Type.String(), uptime_seconds: Type.Number(), version: Type.String() });
+
+export const OrderParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
+
+/** Route config and OpenAPI security of the routes that act for an account. */
+export const AUTH = { auth: true };
+export const SECURITY: { [scheme: string]: string[] }[] = [{ bearer: [] }, { apiKeyHeader: [] }];
+
+/** The standard error answers of an authenticated route, for the OpenAPI document. */
+export const errorResponses = (...statuses: number[]): Record<number, typeof ErrorRef> =>
+  Object.fromEntries(statuses.map((s) => [s, ErrorRef]));
+
+export const SHARED_SCHEMAS = [ErrorBody, Order];
+export { OrderRef, ErrorRef };
