@@ -68,7 +68,8 @@ export class Factory {
   private async openBroker(): Promise<Broker> {
     const endpoint = await this.endpoint();
     if (endpoint !== 'local') {
-      throw new TnError('invalid_request', `Remote endpoints (${endpoint}) need the HTTP client, which this version of tn does not have yet: use --endpoint local.`);
+      const { RemoteBroker } = await import('../client/remote.js');
+      return new RemoteBroker({ endpoint, apiKey: this.io.env.TN_API_KEY || (await this.config()).apiKeyFor(endpoint) });
     }
     const { EmbeddedBroker, ensureSandboxKey } = await import('../client/embedded.js');
     const core = await this.core();
@@ -84,7 +85,7 @@ export class Factory {
   }
 }
 
-function simulatorSettings(env: NodeJS.ProcessEnv): { delayMs?: number; noSmsRate?: number } {
+export function simulatorSettings(env: NodeJS.ProcessEnv): { delayMs?: number; noSmsRate?: number } {
   const settings: { delayMs?: number; noSmsRate?: number } = {};
   if (env.TN_SIM_DELAY_MS !== undefined && env.TN_SIM_DELAY_MS !== '') {
     const delay = Number(env.TN_SIM_DELAY_MS);

@@ -4,14 +4,17 @@ import type { CommandContext, DefineCommand } from './command.js';
 import { defineAccount } from './commands/account.js';
 import { defineAdmin } from './commands/admin.js';
 import { defineAgent } from './commands/agent.js';
+import { defineAuth } from './commands/auth.js';
 import { defineAvailability } from './commands/availability.js';
 import { defineBatch } from './commands/batch.js';
 import { defineCancel } from './commands/cancel.js';
 import { defineCompletion } from './commands/completion.js';
 import { defineConfig } from './commands/config.js';
+import { defineHealth } from './commands/health.js';
 import { defineHelp } from './commands/help.js';
 import { defineOrder } from './commands/order.js';
 import { defineRetry } from './commands/retry.js';
+import { defineServe } from './commands/serve.js';
 import { defineServices } from './commands/services.js';
 import { defineStatus } from './commands/status.js';
 import { defineUsage } from './commands/usage.js';
@@ -35,7 +38,10 @@ const COMMANDS: readonly DefineCommand[] = [
   defineAccount,
   defineUsage,
   defineAgent,
+  defineAuth,
+  defineHealth,
   defineConfig,
+  defineServe,
   defineAdmin,
   defineCompletion,
   defineHelp,

@@ -1,0 +1,65 @@
+import { examples, integerIn, type DefineCommand } from '../command.js';
+import type { Factory } from '../factory.js';
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  db?: string;
+  simDelay?: number;
+  simNoSmsRate?: number;
+  rateLimit: number;
+  registerLimit: number;
+  allowPrivateWebhooks: boolean;
+  trustProxy: boolean;
+}
+
+export const defineServe: DefineCommand = (program, ctx) => {
+  const cmd = program
+    .command('serve')
+    .description('Run the Telenumerus HTTP API on the broker core, for a team to share')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('-p, --port <port>', 'port (0 picks a free one)', integerIn(0, 65535, 'port'), 8787)
+    .option('--db <file>', "SQLite database file (default: the embedded broker's)")
+    .option('--sim-delay <ms>', 'simulator: milliseconds before each SMS (default: random 1–4 s)', integerIn(0, 3_600_000, 'sim-delay'))
+    .option('--sim-no-sms-rate <rate>', 'simulator: share of orders that never get an SMS, 0–1', parseRate)
+    .option('--rate-limit <n>', 'requests per second per API key, bursts up to 2n; 0 turns limits off', integerIn(0, 1_000_000, 'rate-limit'), 100)
+    .option('--register-limit <n>', 'register calls per hour per client IP; 0 turns it off', integerIn(0, 1_000_000, 'register-limit'), 30)
+    .option('--allow-private-webhooks', 'allow webhook URLs on private and loopback addresses (local development)', false)
+    .option('--trust-proxy', 'take the client address from X-Forwarded-For (behind a reverse proxy)', false)
+    .action(async (opts: ServeOptions) => ctx.exit(await runServe(opts, ctx.factory())));
+  examples(cmd, ['tn serve', 'tn serve --port 8787 --db ./tn.db', 'tn serve --host 0.0.0.0 --trust-proxy --rate-limit 50', 'tn serve --sim-delay 0 --rate-limit 0   # benchmarks']);
+};
+
+function parseRate(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0 && n <= 1)) throw new Error('the rate is a number from 0 to 1');
+  return n;
+}
+
+export async function runServe(opts: ServeOptions, f: Factory): Promise<number> {
+  const [{ startServer }, { localDatabase }, { VERSION }] = await Promise.all([
+    import('../../server/serve.js'),
+    import('../paths.js'),
+    import('../version.js'),
+  ]);
+  const db = opts.db ?? localDatabase(f.io.env);
+  const server = await startServer({
+    host: opts.host,
+    port: opts.port,
+    db,
+    version: VERSION,
+    simulator: { delayMs: opts.simDelay, noSmsRate: opts.simNoSmsRate },
+    rateLimits: { perKeyPerSecond: opts.rateLimit, registerPerHour: opts.registerLimit },
+    trustProxy: opts.trustProxy,
+    log: !f.globals.quiet,
+  });
+  f.io.err(`tn serve ${VERSION}: listening on ${server.url} (database ${db}). Ctrl-C stops.`);
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  f.io.err(`tn serve: ${signal}: answering requests in flight, then stopping.`);
+  await server.stop();
+  f.io.err('tn serve: stopped.');
+  return 0;
+}

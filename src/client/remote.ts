@@ -1,0 +1,326 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, request, type Dispatcher } from 'undici';
+import { createParser } from 'eventsource-parser';
+import type {
+  AccountInfo,
+  AgentAnswer,
+  Availability,
+  BatchResult,
+  Broker,
+  OrderRequest,
+  Registration,
+  ServicesList,
+  Usage,
+  VerifyOptions,
+  VerifyRequest,
+  WaitOptions,
+} from '../core/broker.js';
+import { TnError, type ErrorCode } from '../core/errors.js';
+import type { Order } from '../core/order.js';
+
+export interface RemoteOptions {
+  /** The broker's base URL, e.g. `http://127.0.0.1:8787` (a trailing `/api/v1` is fine too). */
+  endpoint: string;
+  apiKey?: string;
+  /** Retries after the first attempt, for requests that are safe to repeat (default 3). */
+  retries?: number;
+  /** Timeout of an ordinary request in ms (default 30 s); long polls get their own. */
+  timeoutMs?: number;
+  /** Longest wait between retries, whatever `Retry-After` says (default 30 s). */
+  maxRetryDelayMs?: number;
+  dispatcher?: Dispatcher;
+}
+
+export interface Health {
+  status: string;
+  uptime_seconds: number;
+  version: string;
+}
+
+interface Call {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  body?: unknown;
+  query?: Record<string, string | number>;
+  /** Safe to send twice: an idempotent method, or a request carrying an idempotency key. */
+  safe: boolean;
+  idempotencyKey?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  auth?: boolean;
+}
+
+/** Errors raised before a request reached the server: always safe to retry. */
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+const NETWORK_ERRORS = new Set([...CONNECT_ERRORS, 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED', 'ENOTFOUND']);
+
+/**
+ * The `Broker` interface over HTTP, for any Telenumerus-compatible endpoint. Keep-alive
+ * connections; retries with backoff on 429, 503 and network failures that honour `Retry-After`,
+ * only where repeating is safe (its own idempotency key makes orders safe); errors become the same
+ * typed errors, and so the same exit codes, as the embedded broker's.
+ */
+export class RemoteBroker implements Broker {
+  readonly endpoint: string;
+  private readonly base: string;
+  private readonly apiKey?: string;
+  private readonly retries: number;
+  private readonly timeoutMs: number;
+  private readonly maxRetryDelayMs: number;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+
+  constructor(options: RemoteOptions) {
+    this.endpoint = options.endpoint.replace(/\/+$/, '').replace(/\/api\/v1$/, '');
+    this.base = `${this.endpoint}/api/v1`;
+    this.apiKey = options.apiKey;
+    this.retries = options.retries ?? 3;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
+    this.ownsDispatcher = options.dispatcher === undefined;
+    this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, connections: 64 });
+  }
+
+  register(): Promise<Registration> {
+    // Not repeated: a lost answer would otherwise create a second account.
+    return this.call({ method: 'POST', path: '/register', safe: false, auth: false });
+  }
+
+  health(): Promise<Health> {
+    return this.call({ method: 'GET', path: '/health', safe: true, auth: false });
+  }
+
+  services(): Promise<ServicesList> {
+    return this.call({ method: 'GET', path: '/services', safe: true, auth: this.apiKey !== undefined });
+  }
+
+  availability(): Promise<Availability> {
+    return this.call({ method: 'GET', path: '/availability', safe: true, auth: false });
+  }
+
+  account(): Promise<AccountInfo> {
+    return this.call({ method: 'GET', path: '/account', safe: true });
+  }
+
+  usage(days = 30): Promise<Usage> {
+    return this.call({ method: 'GET', path: '/usage', query: { days }, safe: true });
+  }
+
+  order(req: OrderRequest): Promise<Order> {
+    const key = req.idempotencyKey ?? newKey();
+    return this.call({
+      method: 'POST',
+      path: '/order',
+      body: { platform: req.platform, country: req.country, idempotency_key: key },
+      safe: true,
+    });
+  }
+
+  getOrder(orderId: string): Promise<Order> {
+    return this.call({ method: 'GET', path: `/order/${encodeURIComponent(orderId)}`, safe: true });
+  }
+
+  cancel(orderId: string): Promise<Order> {
+    return this.call({ method: 'POST', path: `/order/${encodeURIComponent(orderId)}/cancel`, safe: false });
+  }
+
+  retry(orderId: string): Promise<Order> {
+    return this.call({ method: 'POST', path: `/order/${encodeURIComponent(orderId)}/retry`, safe: false });
+  }
+
+  verify(req: VerifyRequest, options: VerifyOptions = {}): Promise<Order> {
+    const timeoutSeconds = req.timeoutSeconds ?? 120;
+    return this.call({
+      method: 'POST',
+      path: '/verify',
+      body: { platform: req.platform, country: req.country, timeout_seconds: req.timeoutSeconds, idempotency_key: req.idempotencyKey ?? newKey() },
+      safe: true,
+      // The server answers within timeout_seconds + 5 s.
+      timeoutMs: (timeoutSeconds + 15) * 1000,
+      signal: options.signal,
+    });
+  }
+
+  batch(items: OrderRequest[]): Promise<BatchResult> {
+    return this.call({
+      method: 'POST',
+      path: '/batch',
+      body: { orders: items.map((i) => ({ platform: i.platform, country: i.country, idempotency_key: i.idempotencyKey })) },
+      idempotencyKey: newKey(),
+      safe: true,
+    });
+  }
+
+  agent(query: string): Promise<AgentAnswer> {
+    // An agent query may order: not repeated.
+    return this.call({ method: 'POST', path: '/agent', body: { query }, safe: false, timeoutMs: 160_000 });
+  }
+
+  /** Follows the order's event stream until it leaves `active` or the time is up; reconnects if the stream drops. */
+  async wait(orderId: string, options: WaitOptions = {}): Promise<Order> {
+    const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+    let failures = 0;
+    for (;;) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0 || options.signal?.aborted) return this.getOrder(orderId);
+      try {
+        const ended = await this.followStream(orderId, remaining, options.signal);
+        if (ended) return ended;
+        failures = 0;
+      } catch (err) {
+        if (err instanceof TnError && err.code !== 'unavailable') throw err;
+        if (++failures > this.retries) throw err;
+        await sleep(Math.min(backoff(failures - 1), Math.max(0, deadline - Date.now())));
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  /** One connection to `/order/:id/stream`: the final order, or null if it closed early or timed out. */
+  private async followStream(orderId: string, ms: number, signal?: AbortSignal): Promise<Order | null> {
+    const abort = new AbortController();
+    const timer = Number.isFinite(ms) ? setTimeout(() => abort.abort(), ms) : undefined;
+    const stop = signal ? AbortSignal.any([signal, abort.signal]) : abort.signal;
+    let ended: Order | null = null;
+    try {
+      const res = await request(`${this.base}/order/${encodeURIComponent(orderId)}/stream`, {
+        method: 'GET',
+        headers: { ...this.authHeaders(true), accept: 'text/event-stream' },
+        dispatcher: this.dispatcher,
+        signal: stop,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: 0,
+      });
+      if (res.statusCode >= 400) throw errorFrom(res.statusCode, await res.body.text(), res.headers);
+      const parser = createParser({
+        onEvent: (event) => {
+          if (event.event === 'end') {
+            ended = JSON.parse(event.data) as Order;
+            abort.abort();
+          }
+        },
+      });
+      for await (const chunk of res.body) {
+        parser.feed(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+        if (ended) break;
+      }
+    } catch (err) {
+      if (ended) return ended;
+      if (stop.aborted) return null;
+      throw asTnError(err, this.endpoint);
+    } finally {
+      clearTimeout(timer);
+    }
+    return ended;
+  }
+
+  private authHeaders(auth: boolean): Record<string, string> {
+    if (!auth) return {};
+    if (!this.apiKey) {
+      throw new TnError('unauthorized', `No API key for ${this.endpoint}: run \`tn register --endpoint ${this.endpoint}\` or \`tn login --key <key>\`.`);
+    }
+    return { authorization: `Bearer ${this.apiKey}` };
+  }
+
+  private async call<T>(c: Call): Promise<T> {
+    const url = new URL(this.base + c.path);
+    for (const [k, v] of Object.entries(c.query ?? {})) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { accept: 'application/json', ...this.authHeaders(c.auth ?? true) };
+    if (c.body !== undefined) headers['content-type'] = 'application/json';
+    if (c.idempotencyKey) headers['idempotency-key'] = c.idempotencyKey;
+    const body = c.body === undefined ? undefined : JSON.stringify(c.body);
+    const timeout = c.timeoutMs ?? this.timeoutMs;
+
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await this.attempt<T>(url, c, headers, body, timeout);
+      if (outcome.ok) return outcome.value;
+      if (!outcome.retryable || attempt >= this.retries) throw outcome.error;
+      const delay = Math.min(this.maxRetryDelayMs, outcome.delayMs ?? backoff(attempt));
+      await sleep(delay, undefined, { signal: c.signal }).catch(() => {
+        throw outcome.error;
+      });
+    }
+  }
+
+  /** One try: the answer, or the error and whether trying again is safe and useful. */
+  private async attempt<T>(
+    url: URL,
+    c: Call,
+    headers: Record<string, string>,
+    body: string | undefined,
+    timeout: number,
+  ): Promise<{ ok: true; value: T } | { ok: false; error: TnError; retryable: boolean; delayMs?: number }> {
+    try {
+      const res = await request(url, { method: c.method, headers, body, dispatcher: this.dispatcher, headersTimeout: timeout, bodyTimeout: timeout, signal: c.signal });
+      const text = await res.body.text();
+      if (res.statusCode < 300) return { ok: true, value: (text === '' ? undefined : JSON.parse(text)) as T };
+      const error = errorFrom(res.statusCode, text, res.headers);
+      // A 429 means the server did nothing; a 503 "unavailable" (not "no_numbers") is worth another try when safe.
+      const retryable = res.statusCode === 429 || (res.statusCode === 503 && error.code === 'unavailable' && c.safe);
+      return { ok: false, error, retryable, delayMs: retryAfterMs(res.headers['retry-after']) };
+    } catch (err) {
+      if (c.signal?.aborted) return { ok: false, error: new TnError('unavailable', 'The request was interrupted.'), retryable: false };
+      const code = networkCode(err);
+      // Nothing was sent when the connection failed: any request may go again. After that, only safe ones.
+      const retryable = code !== undefined && (CONNECT_ERRORS.has(code) || (c.safe && NETWORK_ERRORS.has(code)));
+      return { ok: false, error: asTnError(err, this.endpoint), retryable };
+    }
+  }
+}
+
+const newKey = (): string => `tn-${randomUUID()}`;
+
+/** 200 ms, 400 ms, 800 ms … with ±25% jitter, so clients that failed together do not retry together. */
+const backoff = (attempt: number): number => 200 * 2 ** attempt * (0.75 + Math.random() * 0.5);
+
+function retryAfterMs(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  402: 'insufficient_balance',
+  404: 'not_found',
+  409: 'order_not_active',
+  413: 'payload_too_large',
+  422: 'idempotency_key_reused',
+  429: 'rate_limited',
+  503: 'unavailable',
+};
+
+/** The typed error of an error answer: its `error` body when it has one, else one chosen by status. */
+function errorFrom(status: number, text: string, headers: Record<string, string | string[] | undefined>): TnError {
+  try {
+    const parsed = JSON.parse(text) as { error?: Record<string, unknown> };
+    if (parsed.error && typeof parsed.error === 'object') return TnError.fromBody(parsed.error);
+  } catch {
+    // Not our JSON: a proxy's page, say.
+  }
+  const code = STATUS_CODES[status] ?? (status >= 500 ? 'unavailable' : 'invalid_request');
+  const details = status === 429 ? { retry_after: (retryAfterMs(headers['retry-after']) ?? 1000) / 1000 } : {};
+  return new TnError(code, `The server answered HTTP ${status}.`, details);
+}
+
+function networkCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } };
+  if (typeof e?.code === 'string') return e.code;
+  if (typeof e?.cause?.code === 'string') return e.cause.code;
+  return undefined;
+}
+
+function asTnError(err: unknown, endpoint: string): TnError {
+  if (err instanceof TnError) return err;
+  const code = networkCode(err);
+  const what = code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'DNS lookup failed' : code ?? (err instanceof Error ? err.message : String(err));
+  return new TnError('unavailable', `Cannot reach ${endpoint}: ${what}.`);
+}

@@ -1,0 +1,56 @@
+import { openCoreOnFile } from '../client/embedded.js';
+import type { SimulatorOptions } from '../providers/simulator.js';
+import { buildApp, type RateLimits } from './app.js';
+
+export interface StartOptions {
+  host: string;
+  port: number;
+  db: string;
+  version: string;
+  simulator?: SimulatorOptions;
+  rateLimits?: RateLimits;
+  trustProxy?: boolean;
+  /** JSON request logs on stdout. */
+  log?: boolean;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  /** Stops accepting, answers long polls with their current state, lets requests finish, closes the database. */
+  stop(): Promise<void>;
+}
+
+/** `tn serve`: the app on a database file, listening, with a graceful stop. */
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const core = openCoreOnFile(options.db, { simulator: options.simulator });
+  const release = new AbortController();
+  const app = await buildApp({
+    core,
+    version: options.version,
+    rateLimits: options.rateLimits,
+    trustProxy: options.trustProxy,
+    release: release.signal,
+    logger: options.log ? true : false,
+  });
+  try {
+    await app.listen({ host: options.host, port: options.port });
+  } catch (err) {
+    await app.close();
+    await core.close();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    async stop() {
+      release.abort();
+      await app.close();
+      await core.close();
+    },
+  };
+}
+
