@@ -160,6 +160,30 @@ describe('cancel, retry, expiry', () => {
     expect(Date.parse(done.completed_at!) - Date.parse(order.created_at)).toBe(3000);
   });
 
+  it('a retry that gets no new code ends completed, not refunded: the first code was delivered', async () => {
+    const clock = new ManualClock();
+    const { core } = makeCore({ clock, simulator: { delayMs: 1000 } });
+    const { accountId } = await fundedAccount(core, USD);
+    const order = await core.order(accountId, { platform: 'whatsapp' });
+    clock.advance(1000);
+    const first = await core.getOrder(accountId, order.order_id);
+    expect(first.status).toBe('completed');
+    clock.advance(298_000);
+    expect((await core.retry(accountId, order.order_id)).status).toBe('active');
+    clock.advance(5_000);
+    const ended = await core.getOrder(accountId, order.order_id);
+    expect(ended).toMatchObject({ status: 'completed', refunded: false, codes: [first.code], completed_at: first.completed_at });
+    expect(await balanceOf(core, accountId)).toBe(0.75);
+
+    const other = await core.order(accountId, { platform: 'telegram' });
+    clock.advance(1000);
+    await core.getOrder(accountId, other.order_id);
+    await core.retry(accountId, other.order_id);
+    expect(await core.cancel(accountId, other.order_id)).toMatchObject({ status: 'completed', refunded: false });
+    expect(await balanceOf(core, accountId)).toBe(0.45);
+    expect((await core.audit()).violations).toEqual([]);
+  });
+
   it('a completed order cannot be retried after its expiry', async () => {
     const clock = new ManualClock();
     const { core } = makeCore({ clock, simulator: { delayMs: 1000 } });

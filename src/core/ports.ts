@@ -9,8 +9,10 @@ import type { OrderRecord, OrderStatus, RefundedStatus } from './order.js';
 export interface Store {
   createAccount(account: NewAccount): Promise<void>;
   accountIdByKeyHash(keyHash: string): Promise<string | null>;
+  countAccounts(): Promise<number>;
   getAccount(accountId: string): Promise<AccountRecord | null>;
-  completedOrders(accountId: string): Promise<number>;
+  /** Completed orders of the account, counted up to `atMost` (enough to know the tier, at a bounded cost). */
+  completedOrders(accountId: string, atMost: number): Promise<number>;
   /** Appends a `deposit` or `adjustment` entry and returns the new balance. Refuses to go below zero. */
   credit(accountId: string, amount: Micros, kind: 'deposit' | 'adjustment', note: string, at: number): Promise<Micros>;
   placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult>;
@@ -19,13 +21,19 @@ export interface Store {
   getOrder(orderId: string): Promise<OrderRecord | null>;
   recentOrders(accountId: string, limit: number): Promise<OrderRecord[]>;
   recordSms(sms: IncomingSms): Promise<SmsOutcome>;
-  /** active → a refunded final state, with its refund entry; null when the order was no longer active. */
+  /**
+   * active → a refunded final state, with its refund entry; null when the order was no longer
+   * active. An order that already received a code (a retry in progress) goes back to completed
+   * instead, without a refund.
+   */
   endOrder(orderId: string, status: RefundedStatus, at: number): Promise<OrderRecord | null>;
   /** completed → active before `expires_at`; null when that transition is not allowed any more. */
   retryOrder(orderId: string, at: number, smsDueAt: number | null): Promise<OrderRecord | null>;
   dueWork(now: number, limit: number): Promise<DueWork>;
   /** Earliest moment anything (an SMS, an expiry) falls due; null when nothing is pending. */
   nextDueAt(): Promise<number | null>;
+  /** Numbers of one platform and country held by orders (active, or completed and still retriable). */
+  numbersHeld(platform: string, country: string, now: number): Promise<number>;
   /** Numbers held by orders, per platform and country: active ones, and completed ones that may still be retried. */
   numbersInUse(now: number): Promise<{ platform: string; country: string; count: number }[]>;
   orderFacts(filter: { since: number; accountId?: string }): Promise<OrderFact[]>;
@@ -67,8 +75,8 @@ export interface PlaceOrderInput {
   createdAt: number;
   expiresAt: number;
   smsDueAt: number | null;
-  /** Chooses a free number, given those already held for this platform and country; null when none is left. */
-  pickPhone(taken: ReadonlySet<string>): string | null;
+  /** Chooses a free number, asking the store which are held; null when none is left. */
+  pickPhone(isTaken: (phone: string) => boolean): string | null;
   idempotency?: { key: string; requestHash: string; respond(order: OrderRecord): string };
 }
 

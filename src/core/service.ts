@@ -24,7 +24,7 @@ import { accountId as newAccountId, hashApiKey, newApiKey, newWebhookSecret, ord
 import { discounted, formatUsd, toUsd, type Micros } from './money.js';
 import { ORDER_TTL_MS, orderNotActive, toOrderView, type Order, type OrderRecord } from './order.js';
 import type { AuditReport, OrderFact, Store } from './ports.js';
-import { nextTier, tierFor } from './tiers.js';
+import { TIERS, nextTier, tierFor } from './tiers.js';
 import { summariseUsage } from './usage.js';
 import type { NumberSource } from '../providers/types.js';
 
@@ -50,6 +50,13 @@ export interface CoreOptions {
 export interface OrderEvent {
   type: 'order.created' | 'sms.received' | 'order.ended' | 'order.retried';
   order: OrderRecord;
+}
+
+/** Waits on one order: `version` moves on every change, so a waiter can tell whether it missed one. */
+interface Watch {
+  version: number;
+  wakers: Set<() => void>;
+  refs: number;
 }
 
 export interface WaitSettings {
@@ -79,8 +86,10 @@ export class BrokerCore {
   private readonly clock: Clock;
   private readonly orderTtlMs: number;
   private readonly depositAddresses: Record<string, string>;
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly watched = new Map<string, Watch>();
+  private readonly keyCache = new Map<string, string>();
   private dueRun: Promise<void> | null = null;
+  private schedulerRunning = false;
   private watcher: { timer: NodeJS.Timeout; version: number; users: number } | null = null;
 
   constructor(options: CoreOptions) {
@@ -102,8 +111,14 @@ export class BrokerCore {
     if (typeof apiKey !== 'string' || apiKey === '') {
       throw new TnError('unauthorized', 'No API key: pass one with `Authorization: Bearer <key>` (or run `tn login`).');
     }
-    const id = await this.store.accountIdByKeyHash(hashApiKey(apiKey));
+    const hash = hashApiKey(apiKey);
+    const cached = this.keyCache.get(hash);
+    if (cached) return cached;
+    const id = await this.store.accountIdByKeyHash(hash);
     if (!id) throw new TnError('unauthorized', 'Invalid API key.');
+    // Keys never change owner, so a hit stays true; the bound keeps memory flat under many keys.
+    if (this.keyCache.size >= 10_000) this.keyCache.clear();
+    this.keyCache.set(hash, id);
     return id;
   }
 
@@ -143,7 +158,7 @@ export class BrokerCore {
   }
 
   async account(accountId: string): Promise<AccountInfo> {
-    await this.processDue();
+    await this.catchUp();
     const account = await this.requireAccount(accountId);
     const facts = await this.store.orderFacts({ since: 0, accountId });
     const completed = facts.filter((f) => f.status === 'completed').length;
@@ -176,7 +191,7 @@ export class BrokerCore {
     if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 365) {
       throw invalid('Parameter "days" must be a whole number from 1 to 365.');
     }
-    await this.processDue();
+    await this.catchUp();
     await this.requireAccount(accountId);
     const now = this.now();
     const firstDay = startOfUtcDay(now) - (days - 1) * 86_400_000;
@@ -199,7 +214,7 @@ export class BrokerCore {
   }
 
   async availability(): Promise<Availability> {
-    await this.processDue();
+    await this.catchUp();
     const now = this.now();
     const facts = await this.store.orderFacts({ since: now - STATS_WINDOW_MS });
     const inUse = await this.store.numbersInUse(now);
@@ -234,12 +249,15 @@ export class BrokerCore {
   }
 
   async getOrder(accountId: string, orderId: unknown): Promise<Order> {
+    const rec = await this.ownOrder(accountId, orderId);
+    // A read carries out what is due for this order (API.md §3), and costs nothing more otherwise.
+    if (!this.isDue(rec)) return toOrderView(rec);
     await this.processDue();
-    return toOrderView(await this.ownOrder(accountId, orderId));
+    return toOrderView((await this.store.getOrder(rec.id))!);
   }
 
   async cancel(accountId: string, orderId: unknown): Promise<Order> {
-    await this.processDue();
+    await this.catchUp();
     const rec = await this.ownOrder(accountId, orderId);
     const ended = await this.store.endOrder(rec.id, 'cancelled', this.now());
     if (!ended) throw orderNotActive((await this.store.getOrder(rec.id))!, 'cancelled');
@@ -248,7 +266,7 @@ export class BrokerCore {
   }
 
   async retry(accountId: string, orderId: unknown): Promise<Order> {
-    await this.processDue();
+    await this.catchUp();
     const rec = await this.ownOrder(accountId, orderId);
     if (rec.status !== 'completed') throw orderNotActive(rec, 'retried (only a completed order can wait for another code)');
     const now = this.now();
@@ -421,12 +439,22 @@ export class BrokerCore {
     return this.dueRun;
   }
 
+  /**
+   * Due work before acting, for processes without a scheduler (the CLI's short-lived ones). With
+   * a scheduler running, due work happens at its due time anyway, and doing it again on every
+   * request would put a commit in front of each one.
+   */
+  private catchUp(): Promise<void> {
+    return this.schedulerRunning ? Promise.resolve() : this.processDue();
+  }
+
   private async runDue(): Promise<void> {
     for (;;) {
       const { deliveries, expiries } = await this.store.dueWork(this.now(), 500);
-      for (const due of deliveries) {
+      // All at once, so the store commits them together (one fsync for a whole backlog).
+      const delivered = deliveries.map(async (due) => {
         const source = this.sources.find((s) => s.id === due.source);
-        if (!source) continue;
+        if (!source) return;
         const sms = source.composeSms(due.platform);
         const outcome = await this.store.recordSms({
           orderId: due.orderId,
@@ -437,11 +465,12 @@ export class BrokerCore {
           dueAt: due.dueAt,
         });
         if (outcome.accepted) this.publish('sms.received', outcome.order);
-      }
-      for (const due of expiries) {
+      });
+      const expired = expiries.map(async (due) => {
         const ended = await this.store.endOrder(due.orderId, 'expired', due.expiresAt);
         if (ended) this.publish('order.ended', ended);
-      }
+      });
+      await Promise.all([...delivered, ...expired]);
       if (deliveries.length < 500 && expiries.length < 500) return;
     }
   }
@@ -453,6 +482,8 @@ export class BrokerCore {
    */
   async runScheduler(signal: AbortSignal, options: { maxSleepMs?: number; onError?: (err: unknown) => void } = {}): Promise<void> {
     const maxSleep = options.maxSleepMs ?? 2000;
+    this.schedulerRunning = true;
+    signal.addEventListener('abort', () => (this.schedulerRunning = false), { once: true });
     while (!signal.aborted) {
       let next: number | null = null;
       try {
@@ -538,7 +569,7 @@ export class BrokerCore {
     if (key !== undefined && (typeof key !== 'string' || key.length < 1 || key.length > 255)) {
       throw invalid('Parameter "idempotency_key" must be a string of 1 to 255 characters.');
     }
-    await this.processDue();
+    await this.catchUp();
     const now = this.now();
     const price = discounted(platform.price, await this.discountPercent(accountId));
     const { source, country } = await this.route(platform, requested, now);
@@ -570,32 +601,32 @@ export class BrokerCore {
     return { order: result.order };
   }
 
-  /** Picks the source and, for `any`, a country: the preferred ones first, then the one with the most free numbers. */
+  /**
+   * Picks the source and country. A named country goes straight to its source (the store finds
+   * out inside the order's transaction whether a number is free); for `any`, the preferred
+   * countries come first, then the one with the most free numbers.
+   */
   private async route(platform: Platform, requested: string, now: number): Promise<{ source: NumberSource; country: string }> {
-    const inUse = await this.store.numbersInUse(now);
-    const free = (source: NumberSource, country: string): number =>
-      source.capacity(platform.id, country) -
-      (inUse.find((u) => u.platform === platform.id && u.country === country)?.count ?? 0);
     const candidates = this.sources.flatMap((source) =>
       source
         .countries(platform.id)
         .filter((c) => requested === 'any' || c === requested)
-        .map((country) => ({ source, country, free: free(source, country) })),
+        .map((country) => ({ source, country, capacity: source.capacity(platform.id, country) })),
     );
     const rank = (country: string): number => {
       const i = ANY_COUNTRY_PREFERENCE.indexOf(country);
       return i === -1 ? ANY_COUNTRY_PREFERENCE.length : i;
     };
-    const best = candidates.filter((c) => c.free > 0).sort((a, b) => rank(a.country) - rank(b.country) || b.free - a.free)[0];
-    if (!best) {
-      const where = requested === 'any' ? '' : ` in ${countryName(requested) ?? requested}`;
-      throw new TnError('no_numbers', `No ${platform.name} numbers are available${where} right now: try another country or later.`);
+    candidates.sort((a, b) => rank(a.country) - rank(b.country) || b.capacity - a.capacity);
+    for (const c of candidates) {
+      if (requested !== 'any' || (await this.store.numbersHeld(platform.id, c.country, now)) < c.capacity) return c;
     }
-    return best;
+    const where = requested === 'any' ? '' : ` in ${countryName(requested) ?? requested}`;
+    throw new TnError('no_numbers', `No ${platform.name} numbers are available${where} right now: try another country or later.`);
   }
 
   private async discountPercent(accountId: string): Promise<number> {
-    return tierFor(await this.store.completedOrders(accountId)).discountPercent;
+    return tierFor(await this.store.completedOrders(accountId, TIERS.at(-1)!.minCompleted)).discountPercent;
   }
 
   private async requireAccount(accountId: string) {
@@ -612,6 +643,11 @@ export class BrokerCore {
     return rec;
   }
 
+  private isDue(rec: OrderRecord): boolean {
+    const now = this.now();
+    return rec.status === 'active' && (rec.expiresAt <= now || (rec.smsDueAt !== null && rec.smsDueAt <= now));
+  }
+
   private sourceOf(rec: OrderRecord): NumberSource {
     const source = this.sources.find((s) => s.id === rec.source);
     if (!source) throw new TnError('unavailable', `The source of order ${rec.id} (${rec.source}) is not configured any more.`);
@@ -619,7 +655,11 @@ export class BrokerCore {
   }
 
   private publish(type: OrderEvent['type'], order: OrderRecord): void {
-    for (const wake of this.waiters.get(order.id) ?? []) wake();
+    const watch = this.watched.get(order.id);
+    if (watch) {
+      watch.version++;
+      for (const wake of [...watch.wakers]) wake();
+    }
     this.events.emit('order', { type, order });
   }
 
@@ -627,35 +667,42 @@ export class BrokerCore {
     const deadline = settings.timeoutMs === undefined ? Infinity : this.now() + settings.timeoutMs;
     const signals = [settings.signal, settings.release].filter((s): s is AbortSignal => s !== undefined);
     const stop = signals.length ? AbortSignal.any(signals) : undefined;
-    for (;;) {
-      await this.processDue();
-      const rec = (await this.store.getOrder(orderId))!;
-      const now = this.now();
-      if (rec.status !== 'active' || now >= deadline || stop?.aborted) return rec;
-      const next = Math.min(deadline, rec.smsDueAt ?? Infinity, rec.expiresAt);
-      await this.sleepUntilChange(orderId, Math.max(0, next - now), stop);
+    // Watching starts before the first read, so a change between the read and the sleep is not missed.
+    let watch = this.watched.get(orderId);
+    if (!watch) this.watched.set(orderId, (watch = { version: 0, wakers: new Set(), refs: 0 }));
+    watch.refs++;
+    try {
+      for (;;) {
+        const seen = watch.version;
+        await this.catchUp();
+        const rec = (await this.store.getOrder(orderId))!;
+        const now = this.now();
+        if (rec.status !== 'active' || now >= deadline || stop?.aborted) return rec;
+        // With a scheduler, its events wake this wait; without one, this wait wakes itself when something falls due.
+        const next = this.schedulerRunning ? deadline : Math.min(deadline, rec.smsDueAt ?? Infinity, rec.expiresAt);
+        if (watch.version === seen) await this.sleepUntilChange(watch, Math.max(0, next - now), stop);
+      }
+    } finally {
+      if (--watch.refs === 0) this.watched.delete(orderId);
     }
   }
 
   /**
-   * Sleeps until this order changes in this process, another process commits to the store, the
-   * next due time comes, or the wait is aborted. One shared watcher serves every waiter.
+   * Sleeps until the watched order changes in this process, another process commits to the
+   * store, the next due time comes, or the wait is aborted. One shared watcher serves every waiter.
    */
-  private sleepUntilChange(orderId: string, ms: number, signal?: AbortSignal): Promise<void> {
+  private sleepUntilChange(watch: Watch, ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
-      let set = this.waiters.get(orderId);
-      if (!set) this.waiters.set(orderId, (set = new Set()));
       const done = (): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', done);
-        set.delete(done);
-        if (set.size === 0) this.waiters.delete(orderId);
+        watch.wakers.delete(done);
         this.releaseWatcher();
         resolve();
       };
       const timer = setTimeout(done, Math.min(ms, 2 ** 31 - 1));
       signal?.addEventListener('abort', done, { once: true });
-      set.add(done);
+      watch.wakers.add(done);
       this.acquireWatcher();
     });
   }
@@ -672,7 +719,7 @@ export class BrokerCore {
         const version = this.store.changeCounter();
         if (version === watcher.version) return;
         watcher.version = version;
-        for (const set of [...this.waiters.values()]) for (const wake of [...set]) wake();
+        for (const watch of [...this.watched.values()]) for (const wake of [...watch.wakers]) wake();
       }, CROSS_PROCESS_POLL_MS),
     };
     watcher.timer.unref();

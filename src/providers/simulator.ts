@@ -76,14 +76,19 @@ export class Simulator implements NumberSource {
     return CAPACITY[country] ?? 0;
   }
 
-  pickPhone(_platform: string, country: string, taken: ReadonlySet<string>): string | null {
+  pickPhone(_platform: string, country: string, isTaken: (phone: string) => boolean): string | null {
     const numbers = this.numbers(country);
     if (numbers.length === 0) return null;
-    // Start at a random place and walk: spreads orders over the range and always finds the last free number.
+    // A few random tries find a free number at once while the range is far from full...
+    for (let i = 0; i < 8; i++) {
+      const phone = numbers[Math.floor(this.random() * numbers.length)]!;
+      if (!isTaken(phone)) return phone;
+    }
+    // ...and a walk from a random place finds the last one when it is nearly full.
     const start = Math.floor(this.random() * numbers.length);
     for (let i = 0; i < numbers.length; i++) {
       const phone = numbers[(start + i) % numbers.length]!;
-      if (!taken.has(phone)) return phone;
+      if (!isTaken(phone)) return phone;
     }
     return null;
   }

@@ -9,8 +9,8 @@ export interface NumberSource {
   countries(platform: string): readonly string[];
   /** How many orders of a platform in a country it can serve at once. */
   capacity(platform: string, country: string): number;
-  /** A free number in E.164 form, given those already held for this platform and country; null if none. */
-  pickPhone(platform: string, country: string, taken: ReadonlySet<string>): string | null;
+  /** A free number in E.164 form, asking `isTaken` about candidates; null if every number is held. */
+  pickPhone(platform: string, country: string, isTaken: (phone: string) => boolean): string | null;
   /** Milliseconds until the next SMS after an order or a retry; null when none will come. */
   planDelivery(kind: 'order' | 'retry'): number | null;
   /** The SMS that arrives for a scheduled delivery. */

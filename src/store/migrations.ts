@@ -75,4 +75,9 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX idempotency_created ON idempotency_keys(created_at);
   `,
+  // 2: indexes for the hot paths: is this number free, and how many completed orders has an account.
+  `
+  CREATE INDEX orders_phone ON orders(phone, platform, status);
+  CREATE INDEX orders_account_status ON orders(account_id, status);
+  `,
 ];

@@ -48,21 +48,30 @@ export interface SqliteStoreOptions {
 export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): SqliteStore {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file, { readonly: options.readonly ?? false });
-  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-  if (!options.readonly) db.pragma('journal_mode = WAL');
-  // better-sqlite3 reopens WAL databases with synchronous=NORMAL; an acknowledged order must survive power loss.
-  db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
-  if (!options.readonly) migrate(db);
+  try {
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    // Refuse a newer schema before changing anything in the file.
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) throw newerSchema(version);
+    if (!options.readonly) db.pragma('journal_mode = WAL');
+    // better-sqlite3 reopens WAL databases with synchronous=NORMAL; an acknowledged order must survive power loss.
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    if (!options.readonly) migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   return new SqliteStore(db);
 }
+
+const newerSchema = (version: number): TnError =>
+  new TnError('unavailable', `Database schema version ${version} is newer than this tn (${MIGRATIONS.length}): upgrade tn.`);
 
 function migrate(db: Database.Database): void {
   db.transaction(() => {
     const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > MIGRATIONS.length) {
-      throw new TnError('unavailable', `Database schema version ${version} is newer than this tn (${MIGRATIONS.length}): upgrade tn.`);
-    }
+    if (version > MIGRATIONS.length) throw newerSchema(version);
     for (let v = version; v < MIGRATIONS.length; v++) {
       db.exec(MIGRATIONS[v]!);
       db.pragma(`user_version = ${v + 1}`);
@@ -73,6 +82,60 @@ function migrate(db: Database.Database): void {
 export class SqliteStore implements Store {
   readonly db: Database.Database;
   private readonly stmt;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private queue: { work: () => unknown; resolve: (value: unknown) => void; reject: (err: unknown) => void }[] = [];
+
+  /**
+   * Group commit. Writes that arrive together (concurrent requests of a server) share one
+   * immediate transaction and so one fsync; each runs in its own savepoint, so one that throws
+   * (a short balance, say) undoes only itself. A write's promise settles after the commit: what
+   * was acknowledged is on disk.
+   */
+  private write<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (this.queue.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.queue;
+    this.queue = [];
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown })[] = [];
+    try {
+      this.db
+        .transaction(() => {
+          for (const item of batch) {
+            try {
+              // A transaction inside a transaction is a savepoint in better-sqlite3.
+              outcomes.push({ ok: true, value: this.db.transaction(item.work)() });
+            } catch (err) {
+              outcomes.push({ ok: false, err });
+            }
+          }
+        })
+        .immediate();
+    } catch (err) {
+      for (const item of batch) item.reject(err);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.err);
+    });
+  }
+
+  /** Prepared once per connection: compiling SQL costs more than running these small queries. */
+  private sql<P extends unknown[] = unknown[], R = unknown>(text: string): Database.Statement<P, R> {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement as Database.Statement<P, R>;
+  }
 
   constructor(db: Database.Database) {
     this.db = db;
@@ -87,34 +150,36 @@ export class SqliteStore implements Store {
         'INSERT INTO ledger (account_id, kind, amount, order_id, note, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       balance: db.prepare<[string], { balance: number }>('SELECT balance FROM accounts WHERE id = ?'),
-      takenNumbers: db.prepare<[string, string, number], { phone: string }>(
-        `SELECT phone FROM orders WHERE platform = ? AND country = ?
-           AND (status = 'active' OR (status = 'completed' AND expires_at > ?))`,
+      numberTaken: db.prepare<[string, string, number], { one: number }>(
+        `SELECT 1 AS one FROM orders WHERE phone = ? AND platform = ?
+           AND (status = 'active' OR (status = 'completed' AND expires_at > ?)) LIMIT 1`,
       ),
     };
   }
 
   async createAccount(a: NewAccount): Promise<void> {
-    this.db
-      .transaction(() => {
-        this.db
-          .prepare(
+    await this.write(() => {
+        this
+          .sql(
             'INSERT INTO accounts (id, key_hash, balance, created_at, sandbox, webhook_secret) VALUES (?, ?, ?, ?, ?, ?)',
           )
           .run(a.id, a.keyHash, a.credit, a.createdAt, a.sandbox ? 1 : 0, a.webhookSecret);
         if (a.credit > 0) this.stmt.ledger.run(a.id, 'deposit', a.credit, null, a.creditNote, a.createdAt);
-      })
-      .immediate();
+      });
   }
 
   async accountIdByKeyHash(keyHash: string): Promise<string | null> {
-    const row = this.db.prepare<[string], { id: string }>('SELECT id FROM accounts WHERE key_hash = ?').get(keyHash);
+    const row = this.sql<[string], { id: string }>('SELECT id FROM accounts WHERE key_hash = ?').get(keyHash);
     return row?.id ?? null;
   }
 
+  async countAccounts(): Promise<number> {
+    return this.sql<[], { n: number }>('SELECT count(*) AS n FROM accounts').get()!.n;
+  }
+
   async getAccount(accountId: string): Promise<AccountRecord | null> {
-    const row = this.db
-      .prepare<[string], { id: string; balance: number; created_at: number; sandbox: number; webhook_url: string | null }>(
+    const row = this
+      .sql<[string], { id: string; balance: number; created_at: number; sandbox: number; webhook_url: string | null }>(
         'SELECT id, balance, created_at, sandbox, webhook_url FROM accounts WHERE id = ?',
       )
       .get(accountId);
@@ -123,15 +188,15 @@ export class SqliteStore implements Store {
       : null;
   }
 
-  async completedOrders(accountId: string): Promise<number> {
-    return this.db
-      .prepare<[string], { n: number }>("SELECT count(*) AS n FROM orders WHERE account_id = ? AND status = 'completed'")
-      .get(accountId)!.n;
+  async completedOrders(accountId: string, atMost: number): Promise<number> {
+    return this.sql<[string, number], { n: number }>(
+      "SELECT count(*) AS n FROM (SELECT 1 FROM orders WHERE account_id = ? AND status = 'completed' LIMIT ?)",
+    ).get(accountId, atMost)!.n;
   }
 
+
   async credit(accountId: string, amount: Micros, kind: 'deposit' | 'adjustment', note: string, at: number): Promise<Micros> {
-    return this.db
-      .transaction(() => {
+    return this.write(() => {
         const changed = this.stmt.addBalance.run(amount, accountId, amount).changes;
         if (changed !== 1) {
           const exists = this.stmt.balance.get(accountId);
@@ -140,13 +205,12 @@ export class SqliteStore implements Store {
         }
         this.stmt.ledger.run(accountId, kind, amount, null, note, at);
         return this.stmt.balance.get(accountId)!.balance;
-      })
-      .immediate();
+      });
   }
 
   async idempotentOrder(accountId: string, key: string) {
-    const row = this.db
-      .prepare<[string, string], { order_id: string; request_hash: string; response: string; created_at: number }>(
+    const row = this
+      .sql<[string, string], { order_id: string; request_hash: string; response: string; created_at: number }>(
         'SELECT order_id, request_hash, response, created_at FROM idempotency_keys WHERE account_id = ? AND key = ?',
       )
       .get(accountId, key);
@@ -154,15 +218,14 @@ export class SqliteStore implements Store {
   }
 
   async placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult> {
-    return this.db
-      .transaction((): PlaceOrderResult => {
+    return this.write((): PlaceOrderResult => {
         const { idempotency } = input;
         if (idempotency) {
-          this.db
-            .prepare('DELETE FROM idempotency_keys WHERE account_id = ? AND key = ? AND created_at <= ?')
+          this
+            .sql('DELETE FROM idempotency_keys WHERE account_id = ? AND key = ? AND created_at <= ?')
             .run(input.accountId, idempotency.key, input.createdAt - IDEMPOTENCY_TTL_MS);
-          const seen = this.db
-            .prepare<[string, string], { order_id: string; request_hash: string; response: string }>(
+          const seen = this
+            .sql<[string, string], { order_id: string; request_hash: string; response: string }>(
               'SELECT order_id, request_hash, response FROM idempotency_keys WHERE account_id = ? AND key = ?',
             )
             .get(input.accountId, idempotency.key);
@@ -177,10 +240,7 @@ export class SqliteStore implements Store {
           }
         }
 
-        const taken = new Set(
-          this.stmt.takenNumbers.all(input.platform, input.country, input.createdAt).map((r) => r.phone),
-        );
-        const phone = input.pickPhone(taken);
+        const phone = input.pickPhone((candidate) => this.stmt.numberTaken.get(candidate, input.platform, input.createdAt) !== undefined);
         if (phone === null) {
           throw new TnError('no_numbers', `No ${input.platform} numbers are free in "${input.country}" right now: try another country or later.`);
         }
@@ -193,8 +253,8 @@ export class SqliteStore implements Store {
             price: input.price / 1_000_000,
           });
         }
-        this.db
-          .prepare(
+        this
+          .sql(
             `INSERT INTO orders (id, account_id, platform, country, phone, source, price, status, created_at, expires_at, sms_due_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)`,
           )
@@ -213,15 +273,14 @@ export class SqliteStore implements Store {
         this.stmt.ledger.run(input.accountId, 'order_debit', -input.price, input.orderId, input.platform, input.createdAt);
         const order = this.readOrder(input.orderId)!;
         if (idempotency) {
-          this.db
-            .prepare(
+          this
+            .sql(
               'INSERT INTO idempotency_keys (account_id, key, request_hash, order_id, response, created_at) VALUES (?, ?, ?, ?, ?, ?)',
             )
             .run(input.accountId, idempotency.key, idempotency.requestHash, input.orderId, idempotency.respond(order), input.createdAt);
         }
         return { kind: 'created', order };
-      })
-      .immediate();
+      });
   }
 
   async getOrder(orderId: string): Promise<OrderRecord | null> {
@@ -229,73 +288,73 @@ export class SqliteStore implements Store {
   }
 
   async recentOrders(accountId: string, limit: number): Promise<OrderRecord[]> {
-    return this.db
-      .prepare<[string, number], OrderRow>('SELECT * FROM orders WHERE account_id = ? ORDER BY created_at DESC, id DESC LIMIT ?')
+    return this
+      .sql<[string, number], OrderRow>('SELECT * FROM orders WHERE account_id = ? ORDER BY created_at DESC, id DESC LIMIT ?')
       .all(accountId, limit)
       .map((row) => this.toRecord(row));
   }
 
   async recordSms(sms: IncomingSms): Promise<SmsOutcome> {
-    return this.db
-      .transaction((): SmsOutcome => {
+    return this.write((): SmsOutcome => {
         const row = this.stmt.order.get(sms.orderId);
         if (!row) return { accepted: false, reason: 'unknown_order', order: null };
         if (sms.dueAt !== undefined && row.sms_due_at !== sms.dueAt) {
           return { accepted: false, reason: 'stale', order: this.toRecord(row) };
         }
         const accepted = row.status === 'active';
-        this.db
-          .prepare('INSERT INTO sms (order_id, sender, text, code, accepted, received_at) VALUES (?, ?, ?, ?, ?, ?)')
+        this
+          .sql('INSERT INTO sms (order_id, sender, text, code, accepted, received_at) VALUES (?, ?, ?, ?, ?, ?)')
           .run(sms.orderId, sms.sender, sms.text, sms.code, accepted ? 1 : 0, sms.receivedAt);
         if (!accepted) return { accepted: false, reason: 'not_active', order: this.toRecord(row) };
-        this.db
-          .prepare("UPDATE orders SET status = 'completed', completed_at = ?, sms_due_at = NULL WHERE id = ? AND status = 'active'")
+        this
+          .sql("UPDATE orders SET status = 'completed', completed_at = ?, sms_due_at = NULL WHERE id = ? AND status = 'active'")
           .run(sms.receivedAt, sms.orderId);
         return { accepted: true, order: this.readOrder(sms.orderId)! };
-      })
-      .immediate();
+      });
   }
 
   async endOrder(orderId: string, status: RefundedStatus, at: number): Promise<OrderRecord | null> {
-    return this.db
-      .transaction((): OrderRecord | null => {
-        const ended = this.db
-          .prepare(
-            "UPDATE orders SET status = ?, ended_at = ?, refunded = 1, sms_due_at = NULL WHERE id = ? AND status = 'active' RETURNING account_id, price",
-          )
-          .get(status, at, orderId) as { account_id: string; price: number } | undefined;
-        if (!ended) return null;
-        this.stmt.addBalance.run(ended.price, ended.account_id, ended.price);
-        this.stmt.ledger.run(ended.account_id, 'refund', ended.price, orderId, status, at);
-        return this.readOrder(orderId);
-      })
-      .immediate();
+    return this.write((): OrderRecord | null => {
+      // A retried order already delivered a code: it goes back to completed, and nothing is refunded.
+      const lastSms = this.sql<[string], { at: number | null }>('SELECT max(received_at) AS at FROM sms WHERE order_id = ? AND accepted = 1').get(orderId)!.at;
+      if (lastSms !== null) {
+        const back = this.sql(
+          "UPDATE orders SET status = 'completed', completed_at = ?, sms_due_at = NULL WHERE id = ? AND status = 'active'",
+        ).run(lastSms, orderId).changes;
+        return back === 1 ? this.readOrder(orderId) : null;
+      }
+      const ended = this.sql(
+        "UPDATE orders SET status = ?, ended_at = ?, refunded = 1, sms_due_at = NULL WHERE id = ? AND status = 'active' RETURNING account_id, price",
+      ).get(status, at, orderId) as { account_id: string; price: number } | undefined;
+      if (!ended) return null;
+      this.stmt.addBalance.run(ended.price, ended.account_id, ended.price);
+      this.stmt.ledger.run(ended.account_id, 'refund', ended.price, orderId, status, at);
+      return this.readOrder(orderId);
+    });
   }
 
   async retryOrder(orderId: string, at: number, smsDueAt: number | null): Promise<OrderRecord | null> {
-    return this.db
-      .transaction((): OrderRecord | null => {
-        const changed = this.db
-          .prepare(
+    return this.write((): OrderRecord | null => {
+        const changed = this
+          .sql(
             "UPDATE orders SET status = 'active', completed_at = NULL, sms_due_at = ? WHERE id = ? AND status = 'completed' AND expires_at > ?",
           )
           .run(smsDueAt, orderId, at).changes;
         return changed === 1 ? this.readOrder(orderId) : null;
-      })
-      .immediate();
+      });
   }
 
   async dueWork(now: number, limit: number): Promise<DueWork> {
-    const deliveries = this.db
-      .prepare<[number, number], { id: string; platform: string; source: string; sms_due_at: number }>(
+    const deliveries = this
+      .sql<[number, number], { id: string; platform: string; source: string; sms_due_at: number }>(
         `SELECT id, platform, source, sms_due_at FROM orders
          WHERE status = 'active' AND sms_due_at IS NOT NULL AND sms_due_at <= ? AND sms_due_at < expires_at
          ORDER BY sms_due_at LIMIT ?`,
       )
       .all(now, limit)
       .map((r) => ({ orderId: r.id, platform: r.platform, source: r.source, dueAt: r.sms_due_at }));
-    const expiries = this.db
-      .prepare<[number, number], { id: string; expires_at: number }>(
+    const expiries = this
+      .sql<[number, number], { id: string; expires_at: number }>(
         `SELECT id, expires_at FROM orders
          WHERE status = 'active' AND expires_at <= ? AND (sms_due_at IS NULL OR sms_due_at >= expires_at)
          ORDER BY expires_at LIMIT ?`,
@@ -306,8 +365,8 @@ export class SqliteStore implements Store {
   }
 
   async nextDueAt(): Promise<number | null> {
-    const row = this.db
-      .prepare<[], { due: number | null }>(
+    const row = this
+      .sql<[], { due: number | null }>(
         `SELECT min(due) AS due FROM (
            SELECT min(sms_due_at) AS due FROM orders WHERE status = 'active' AND sms_due_at IS NOT NULL
            UNION ALL SELECT min(expires_at) FROM orders WHERE status = 'active')`,
@@ -316,9 +375,16 @@ export class SqliteStore implements Store {
     return row?.due ?? null;
   }
 
+  async numbersHeld(platform: string, country: string, now: number): Promise<number> {
+    return this.sql<[string, string, string, string, number], { n: number }>(
+      `SELECT (SELECT count(*) FROM orders WHERE platform = ? AND country = ? AND status = 'active')
+            + (SELECT count(*) FROM orders WHERE platform = ? AND country = ? AND status = 'completed' AND expires_at > ?) AS n`,
+    ).get(platform, country, platform, country, now)!.n;
+  }
+
   async numbersInUse(now: number): Promise<{ platform: string; country: string; count: number }[]> {
-    return this.db
-      .prepare<[number], { platform: string; country: string; count: number }>(
+    return this
+      .sql<[number], { platform: string; country: string; count: number }>(
         `SELECT platform, country, count(*) AS count FROM orders
          WHERE status = 'active' OR (status = 'completed' AND expires_at > ?) GROUP BY platform, country`,
       )
@@ -326,8 +392,8 @@ export class SqliteStore implements Store {
   }
 
   async orderFacts(filter: { since: number; accountId?: string }): Promise<OrderFact[]> {
-    const rows = this.db
-      .prepare<
+    const rows = this
+      .sql<
         [number, string | null, string | null],
         OrderRow & { first_sms_at: number | null }
       >(
@@ -351,7 +417,7 @@ export class SqliteStore implements Store {
   /** Checks every money invariant of API.md §1 across the whole file. */
   async audit(): Promise<AuditReport> {
     const violations: string[] = [];
-    const q = <T>(sql: string): T[] => this.db.prepare(sql).all() as T[];
+    const q = <T>(sql: string): T[] => this.sql(sql).all() as T[];
     return this.db
       .transaction((): AuditReport => {
         for (const r of q<{ id: string; balance: number; total: number }>(
@@ -390,7 +456,7 @@ export class SqliteStore implements Store {
         )) {
           violations.push(`ledger entry ${r.id}: ${r.kind} of ${r.amount} has the wrong sign`);
         }
-        const count = (sql: string): number => (this.db.prepare(sql).get() as { n: number }).n;
+        const count = (sql: string): number => (this.sql(sql).get() as { n: number }).n;
         return {
           accounts: count('SELECT count(*) AS n FROM accounts'),
           orders: count('SELECT count(*) AS n FROM orders'),
@@ -402,18 +468,18 @@ export class SqliteStore implements Store {
   }
 
   async setWebhookUrl(accountId: string, url: string | null): Promise<void> {
-    this.db.prepare('UPDATE accounts SET webhook_url = ? WHERE id = ?').run(url, accountId);
+    this.sql('UPDATE accounts SET webhook_url = ? WHERE id = ?').run(url, accountId);
   }
 
   async webhook(accountId: string): Promise<{ url: string | null; secret: string } | null> {
-    const row = this.db
-      .prepare<[string], { webhook_url: string | null; webhook_secret: string }>('SELECT webhook_url, webhook_secret FROM accounts WHERE id = ?')
+    const row = this
+      .sql<[string], { webhook_url: string | null; webhook_secret: string }>('SELECT webhook_url, webhook_secret FROM accounts WHERE id = ?')
       .get(accountId);
     return row ? { url: row.webhook_url, secret: row.webhook_secret } : null;
   }
 
   async ping(): Promise<void> {
-    this.db.prepare('SELECT count(*) FROM accounts').get();
+    this.sql('SELECT count(*) FROM accounts').get();
   }
 
   changeCounter(): number {
