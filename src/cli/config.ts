@@ -1,5 +1,6 @@
 import { chmodSync, existsSync } from 'node:fs';
 import Conf from 'conf';
+import { findCountry } from '../core/countries.js';
 import { TnError } from '../core/errors.js';
 import { configDir } from './paths.js';
 
@@ -75,6 +76,11 @@ export function parseConfigValue(key: ConfigKey, value: string): string | number
     const n = Number(value);
     if (!Number.isInteger(n) || n < 30 || n > 300) throw new TnError('invalid_request', 'timeout must be a whole number of seconds from 30 to 300.');
     return n;
+  }
+  if (key === 'country') {
+    const code = value.toLowerCase() === 'any' ? 'any' : findCountry(value);
+    if (!code) throw new TnError('invalid_request', `Unknown country "${value}": use an ISO code such as us or gb, or any.`);
+    return code;
   }
   if (key === 'endpoint' && value !== 'local' && !/^https?:\/\/[^\s]+$/.test(value)) {
     throw new TnError('invalid_request', 'endpoint must be `local` or an http(s) URL.');

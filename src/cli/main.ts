@@ -107,7 +107,7 @@ export async function main(argv: readonly string[], io: IO = processIO()): Promi
   });
 
   if (argv.length === 0) {
-    io.stdout.write(program.helpInformation());
+    program.outputHelp();
     return EXIT.ok;
   }
   try {

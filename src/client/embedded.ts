@@ -108,8 +108,10 @@ export class EmbeddedBroker implements Broker {
 }
 
 /**
- * The key of the local sandbox account: the stored one while the database knows it, otherwise a
- * new account with the sandbox credit (a fresh install, or a data directory that was wiped).
+ * The key of the local sandbox account: the stored one while the database knows it; a new
+ * account with the sandbox credit when no key is stored, or when the database has no account at
+ * all (a fresh install, a wiped data directory). A stored key that an existing database does not
+ * know is an error, not something to replace behind the user's back.
  */
 export async function ensureSandboxKey(core: BrokerCore, storedKey: string | undefined): Promise<{ apiKey: string; created: boolean }> {
   if (storedKey) {
@@ -118,6 +120,12 @@ export async function ensureSandboxKey(core: BrokerCore, storedKey: string | und
       return { apiKey: storedKey, created: false };
     } catch (err) {
       if (!(err instanceof TnError && err.code === 'unauthorized')) throw err;
+      if ((await core.store.countAccounts()) > 0) {
+        throw new TnError(
+          'unauthorized',
+          'The API key in the config file is not an account of the local broker: `tn register` creates a new sandbox account, `tn config unset api_key` forgets the key.',
+        );
+      }
     }
   }
   const registration = await core.register({ credit: SANDBOX_CREDIT, sandbox: true, note: 'local sandbox credit' });

@@ -26,7 +26,8 @@ export async function runAgent(opts: { query: string }, f: Factory): Promise<num
     // The orders are the data; the sentence about them is commentary.
     f.io.err(answer.message);
     for (const order of answer.orders) f.io.out(orderLine(order));
-  } else f.io.out(answer.message);
+  } else if (answer.errors?.length) f.io.err(answer.message);
+  else f.io.out(answer.message);
   if (!answer.understood) return EXIT.usage;
   if (answer.orders?.length === 0 && answer.errors?.length) return exitCodeFor(answer.errors[0]!.code);
   return EXIT.ok;

@@ -57,6 +57,7 @@ export async function runConfigGet(key: string, f: Factory): Promise<number> {
   const value = (await settings(f, true))[key] ?? null;
   if (f.globals.json) printJson(f.io, { [key]: value });
   else if (value !== null) f.io.out(String(value));
+  else f.io.err(`${key} is not set.`);
   return value === null && !f.globals.json ? EXIT.notFound : EXIT.ok;
 }
 

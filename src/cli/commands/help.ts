@@ -36,7 +36,7 @@ export const defineHelp: DefineCommand = (program, ctx) => {
         if (!sub) throw new TnError('invalid_request', `No command or help topic "${words.join(' ')}". Topics: ${Object.keys(HELP_TOPICS).join(', ')}.`);
         command = sub;
       }
-      io.stdout.write(command.helpInformation());
+      command.outputHelp();
       ctx.exit(EXIT.ok);
     });
 };

@@ -53,7 +53,8 @@ export async function runServe(opts: ServeOptions, f: Factory): Promise<number> 
     trustProxy: opts.trustProxy,
     log: !f.globals.quiet,
   });
-  f.io.err(`tn serve ${VERSION}: listening on ${server.url} (database ${db}). Ctrl-C stops.`);
+  // Printed even with --quiet: with --port 0 it is the only way to learn the address.
+  f.io.stderr.write(`tn serve ${VERSION}: listening on ${server.url} (database ${db}). Ctrl-C stops.\n`);
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
