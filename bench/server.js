@@ -65,7 +65,8 @@ try {
   const baseline = await load(bare.url);
   await stop(bare.child);
 
-  const server = await start([tn, 'serve', '--port', '0', '--db', db, '--rate-limit', '0', '--register-limit', '0', '--sim-delay', '0', '-q'], env);
+  // SMS deliveries fall due after the run, so POST /order measures the order path alone.
+  const server = await start([tn, 'serve', '--port', '0', '--db', db, '--rate-limit', '0', '--register-limit', '0', '--sim-delay', '60000', '-q'], env);
   const [accountId, apiKey] = (await runTn(['register', '--endpoint', server.url])).split('\t');
   await runTn(['admin', 'credit', accountId, '1000000', '--db', db]);
   const auth = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };

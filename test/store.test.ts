@@ -465,9 +465,11 @@ describe('audit catches corruption', () => {
         `order ${cancelled}: completed but refunded`,
         expect.stringContaining(`order ${active}: refunded flag 1 disagrees`),
         expect.stringMatching(new RegExp(`^order ${completed}: 1 debit entries \\(total -240000\\) for a price of 250000`)),
+        // The status was changed behind the account's back: its count of completed orders disagrees too.
+        expect.stringContaining(`account ${accountId}: 1 completed orders counted on the account, 2 in its orders`),
       ]),
     );
-    expect(violations).toHaveLength(3);
+    expect(violations).toHaveLength(4);
     expect(ledgerProblems(file)).toHaveLength(3);
   });
 

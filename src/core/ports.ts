@@ -11,8 +11,8 @@ export interface Store {
   accountIdByKeyHash(keyHash: string): Promise<string | null>;
   countAccounts(): Promise<number>;
   getAccount(accountId: string): Promise<AccountRecord | null>;
-  /** Completed orders of the account, counted up to `atMost` (enough to know the tier, at a bounded cost). */
-  completedOrders(accountId: string, atMost: number): Promise<number>;
+  /** Completed orders of the account, which set its loyalty tier. */
+  completedOrders(accountId: string): Promise<number>;
   /** Appends a `deposit` or `adjustment` entry and returns the new balance. Refuses to go below zero. */
   credit(accountId: string, amount: Micros, kind: 'deposit' | 'adjustment', note: string, at: number): Promise<Micros>;
   placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult>;
@@ -32,8 +32,6 @@ export interface Store {
   dueWork(now: number, limit: number): Promise<DueWork>;
   /** Earliest moment anything (an SMS, an expiry) falls due; null when nothing is pending. */
   nextDueAt(): Promise<number | null>;
-  /** Numbers of one platform and country held by orders (active, or completed and still retriable). */
-  numbersHeld(platform: string, country: string, now: number): Promise<number>;
   /** Numbers held by orders, per platform and country: active ones, and completed ones that may still be retried. */
   numbersInUse(now: number): Promise<{ platform: string; country: string; count: number }[]>;
   orderFacts(filter: { since: number; accountId?: string }): Promise<OrderFact[]>;
@@ -71,7 +69,8 @@ export interface PlaceOrderInput {
   platform: string;
   country: string;
   source: string;
-  price: Micros;
+  /** The price for an account with this many completed orders (read inside the order's transaction). */
+  priceFor(completedOrders: number): Micros;
   createdAt: number;
   expiresAt: number;
   smsDueAt: number | null;

@@ -23,8 +23,8 @@ import { extractCode } from './extract.js';
 import { accountId as newAccountId, hashApiKey, newApiKey, newWebhookSecret, orderId as newOrderId } from './ids.js';
 import { discounted, formatUsd, toUsd, type Micros } from './money.js';
 import { ORDER_TTL_MS, orderNotActive, toOrderView, type Order, type OrderRecord } from './order.js';
-import type { AuditReport, OrderFact, Store } from './ports.js';
-import { TIERS, nextTier, tierFor } from './tiers.js';
+import type { AuditReport, OrderFact, PlaceOrderResult, Store } from './ports.js';
+import { nextTier, tierFor } from './tiers.js';
 import { summariseUsage } from './usage.js';
 import type { NumberSource } from '../providers/types.js';
 
@@ -32,6 +32,8 @@ export const VERIFY_TIMEOUT = { min: 30, max: 300, default: 120 } as const;
 export const BATCH_MAX = 20;
 /** For `country: any`, the countries most verifications expect, in order; then whichever has the most stock. */
 const ANY_COUNTRY_PREFERENCE = ['us', 'gb', 'ca'];
+/** How long `any` skips a country whose numbers ran out (a named country is always tried). */
+const SOLD_OUT_MEMORY_MS = 1000;
 /** Availability statistics look at this much history. */
 const STATS_WINDOW_MS = 7 * 24 * 3600_000;
 /** How often a waiting process looks for commits made by other processes (a cheap PRAGMA, no table read). */
@@ -88,6 +90,7 @@ export class BrokerCore {
   private readonly depositAddresses: Record<string, string>;
   private readonly watched = new Map<string, Watch>();
   private readonly keyCache = new Map<string, string>();
+  private readonly soldOut = new Map<string, number>();
   private dueRun: Promise<void> | null = null;
   private schedulerRunning = false;
   private watcher: { timer: NodeJS.Timeout; version: number; users: number } | null = null;
@@ -120,6 +123,11 @@ export class BrokerCore {
     if (this.keyCache.size >= 10_000) this.keyCache.clear();
     this.keyCache.set(hash, id);
     return id;
+  }
+
+  /** The account of a key already seen by this process, without a query; undefined otherwise. */
+  knownKey(apiKey: unknown): string | undefined {
+    return typeof apiKey === 'string' && apiKey !== '' ? this.keyCache.get(hashApiKey(apiKey)) : undefined;
   }
 
   async register(options: { credit?: Micros; sandbox?: boolean; note?: string } = {}): Promise<Registration> {
@@ -571,29 +579,42 @@ export class BrokerCore {
     }
     await this.catchUp();
     const now = this.now();
-    const price = discounted(platform.price, await this.discountPercent(accountId));
-    const { source, country } = await this.route(platform, requested, now);
-    const delay = source.planDelivery('order');
-    const result = await this.store.placeOrder({
-      accountId,
-      orderId: newOrderId(now),
-      platform: platform.id,
-      country,
-      source: source.id,
-      price,
-      createdAt: now,
-      expiresAt: now + this.orderTtlMs,
-      smsDueAt: delay === null ? null : now + delay,
-      pickPhone: (taken) => source.pickPhone(platform.id, country, taken),
-      idempotency:
-        key === undefined
-          ? undefined
-          : {
-              key,
-              requestHash: requestHash({ operation, platform: platform.id, country: requested }),
-              respond: (order) => JSON.stringify(toOrderView(order)),
-            },
-    });
+    const idempotency =
+      key === undefined
+        ? undefined
+        : {
+            key,
+            requestHash: requestHash({ operation, platform: platform.id, country: requested }),
+            respond: (order: OrderRecord) => JSON.stringify(toOrderView(order)),
+          };
+    // Each candidate in turn: the store finds out inside the order's transaction whether it has a free number.
+    let result: PlaceOrderResult | undefined;
+    for (const { source, country } of this.candidates(platform, requested, now)) {
+      const delay = source.planDelivery('order');
+      try {
+        result = await this.store.placeOrder({
+          accountId,
+          orderId: newOrderId(now),
+          platform: platform.id,
+          country,
+          source: source.id,
+          priceFor: (completed) => discounted(platform.price, tierFor(completed).discountPercent),
+          createdAt: now,
+          expiresAt: now + this.orderTtlMs,
+          smsDueAt: delay === null ? null : now + delay,
+          pickPhone: (taken) => source.pickPhone(platform.id, country, taken),
+          idempotency,
+        });
+        break;
+      } catch (err) {
+        if (!(err instanceof TnError && err.code === 'no_numbers')) throw err;
+        this.soldOut.set(`${source.id}/${platform.id}/${country}`, now + SOLD_OUT_MEMORY_MS);
+      }
+    }
+    if (!result) {
+      const where = requested === 'any' ? '' : ` in ${countryName(requested) ?? requested}`;
+      throw new TnError('no_numbers', `No ${platform.name} numbers are available${where} right now: try another country or later.`);
+    }
     if (result.kind === 'replayed') {
       return { replayed: JSON.parse(result.response) as Order, replayedId: result.orderId };
     }
@@ -602,31 +623,27 @@ export class BrokerCore {
   }
 
   /**
-   * Picks the source and country. A named country goes straight to its source (the store finds
-   * out inside the order's transaction whether a number is free); for `any`, the preferred
-   * countries come first, then the one with the most free numbers.
+   * Where an order may go, best first: for a named country its sources; for `any`, the preferred
+   * countries first, then the largest, leaving out those found sold out a moment ago.
    */
-  private async route(platform: Platform, requested: string, now: number): Promise<{ source: NumberSource; country: string }> {
-    const candidates = this.sources.flatMap((source) =>
-      source
-        .countries(platform.id)
-        .filter((c) => requested === 'any' || c === requested)
-        .map((country) => ({ source, country, capacity: source.capacity(platform.id, country) })),
-    );
+  private candidates(platform: Platform, requested: string, now: number): { source: NumberSource; country: string }[] {
     const rank = (country: string): number => {
       const i = ANY_COUNTRY_PREFERENCE.indexOf(country);
       return i === -1 ? ANY_COUNTRY_PREFERENCE.length : i;
     };
-    candidates.sort((a, b) => rank(a.country) - rank(b.country) || b.capacity - a.capacity);
-    for (const c of candidates) {
-      if (requested !== 'any' || (await this.store.numbersHeld(platform.id, c.country, now)) < c.capacity) return c;
-    }
-    const where = requested === 'any' ? '' : ` in ${countryName(requested) ?? requested}`;
-    throw new TnError('no_numbers', `No ${platform.name} numbers are available${where} right now: try another country or later.`);
+    return this.sources
+      .flatMap((source) =>
+        source
+          .countries(platform.id)
+          .filter((c) => requested === 'any' || c === requested)
+          .map((country) => ({ source, country, capacity: source.capacity(platform.id, country) })),
+      )
+      .filter((c) => requested !== 'any' || (this.soldOut.get(`${c.source.id}/${platform.id}/${c.country}`) ?? 0) <= now)
+      .sort((a, b) => rank(a.country) - rank(b.country) || b.capacity - a.capacity);
   }
 
   private async discountPercent(accountId: string): Promise<number> {
-    return tierFor(await this.store.completedOrders(accountId, TIERS.at(-1)!.minCompleted)).discountPercent;
+    return tierFor(await this.store.completedOrders(accountId)).discountPercent;
   }
 
   private async requireAccount(accountId: string) {

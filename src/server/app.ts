@@ -147,8 +147,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ? null
       : new TokenBuckets({ name: 'register', rate: registerLimit / 3600, burst: registerLimit });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: no promise per request where nothing waits.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
 
   if (options.scheduler !== false) {
@@ -164,12 +166,28 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
 
   /** Rate limit, then authenticate, for the routes that act for an account. */
-  app.addHook('preHandler', async (request, reply) => {
-    const isRegister = request.routeOptions.url === '/api/v1/register';
+  app.addHook('preHandler', (request, reply, done) => {
     const key = apiKeyOf(request);
-    if (isRegister && perIpRegister) limit(perIpRegister, `ip:${request.ip}`, reply);
-    else if (perKey && (key || request.routeOptions.config.auth)) limit(perKey, key ? `key:${key}` : `ip:${request.ip}`, reply);
-    if (request.routeOptions.config.auth) request.accountId = await app.core.authenticate(key);
+    try {
+      if (request.routeOptions.url === '/api/v1/register') {
+        if (perIpRegister) limit(perIpRegister, `ip:${request.ip}`, reply);
+      } else if (perKey && (key || request.routeOptions.config.auth)) limit(perKey, key ? `key:${key}` : `ip:${request.ip}`, reply);
+    } catch (err) {
+      return done(err as Error);
+    }
+    if (!request.routeOptions.config.auth) return done();
+    const known = app.core.knownKey(key);
+    if (known) {
+      request.accountId = known;
+      return done();
+    }
+    app.core.authenticate(key).then(
+      (id) => {
+        request.accountId = id;
+        done();
+      },
+      (err: Error) => done(err),
+    );
   });
 
   app.setErrorHandler((err: FastifyError | TnError, request, reply) => sendError(err, request, reply));

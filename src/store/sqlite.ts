@@ -150,6 +150,8 @@ export class SqliteStore implements Store {
         'INSERT INTO ledger (account_id, kind, amount, order_id, note, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       balance: db.prepare<[string], { balance: number }>('SELECT balance FROM accounts WHERE id = ?'),
+      completedDelta: db.prepare('UPDATE accounts SET completed_orders = completed_orders + ? WHERE id = ?'),
+      completedCount: db.prepare<[string], { n: number }>('SELECT completed_orders AS n FROM accounts WHERE id = ?'),
       numberTaken: db.prepare<[string, string, number], { one: number }>(
         `SELECT 1 AS one FROM orders WHERE phone = ? AND platform = ?
            AND (status = 'active' OR (status = 'completed' AND expires_at > ?)) LIMIT 1`,
@@ -188,11 +190,11 @@ export class SqliteStore implements Store {
       : null;
   }
 
-  async completedOrders(accountId: string, atMost: number): Promise<number> {
-    return this.sql<[string, number], { n: number }>(
-      "SELECT count(*) AS n FROM (SELECT 1 FROM orders WHERE account_id = ? AND status = 'completed' LIMIT ?)",
-    ).get(accountId, atMost)!.n;
+  async completedOrders(accountId: string): Promise<number> {
+    return this.stmt.completedCount.get(accountId)?.n ?? 0;
   }
+
+
 
 
   async credit(accountId: string, amount: Micros, kind: 'deposit' | 'adjustment', note: string, at: number): Promise<Micros> {
@@ -245,12 +247,14 @@ export class SqliteStore implements Store {
           throw new TnError('no_numbers', `No ${input.platform} numbers are free in "${input.country}" right now: try another country or later.`);
         }
 
-        if (this.stmt.debit.run(input.price, input.accountId, input.price).changes !== 1) {
+        // The tier is read in the same transaction that debits, so the price matches the count at commit.
+        const price = input.priceFor(this.stmt.completedCount.get(input.accountId)?.n ?? 0);
+        if (this.stmt.debit.run(price, input.accountId, price).changes !== 1) {
           const row = this.stmt.balance.get(input.accountId);
           if (!row) throw new TnError('unauthorized', 'Unknown account.');
-          throw new TnError('insufficient_balance', `Balance ${formatUsd(row.balance)} is below the price ${formatUsd(input.price)}.`, {
+          throw new TnError('insufficient_balance', `Balance ${formatUsd(row.balance)} is below the price ${formatUsd(price)}.`, {
             balance: row.balance / 1_000_000,
-            price: input.price / 1_000_000,
+            price: price / 1_000_000,
           });
         }
         this
@@ -265,12 +269,12 @@ export class SqliteStore implements Store {
             input.country,
             phone,
             input.source,
-            input.price,
+            price,
             input.createdAt,
             input.expiresAt,
             input.smsDueAt,
           );
-        this.stmt.ledger.run(input.accountId, 'order_debit', -input.price, input.orderId, input.platform, input.createdAt);
+        this.stmt.ledger.run(input.accountId, 'order_debit', -price, input.orderId, input.platform, input.createdAt);
         const order = this.readOrder(input.orderId)!;
         if (idempotency) {
           this
@@ -302,13 +306,20 @@ export class SqliteStore implements Store {
           return { accepted: false, reason: 'stale', order: this.toRecord(row) };
         }
         const accepted = row.status === 'active';
-        this
-          .sql('INSERT INTO sms (order_id, sender, text, code, accepted, received_at) VALUES (?, ?, ?, ?, ?, ?)')
-          .run(sms.orderId, sms.sender, sms.text, sms.code, accepted ? 1 : 0, sms.receivedAt);
+        this.sql('INSERT INTO sms (order_id, sender, text, code, accepted, received_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+          sms.orderId,
+          sms.sender,
+          sms.text,
+          sms.code,
+          accepted ? 1 : 0,
+          sms.receivedAt,
+        );
         if (!accepted) return { accepted: false, reason: 'not_active', order: this.toRecord(row) };
-        this
-          .sql("UPDATE orders SET status = 'completed', completed_at = ?, sms_due_at = NULL WHERE id = ? AND status = 'active'")
-          .run(sms.receivedAt, sms.orderId);
+        this.sql("UPDATE orders SET status = 'completed', completed_at = ?, sms_due_at = NULL WHERE id = ? AND status = 'active'").run(
+          sms.receivedAt,
+          sms.orderId,
+        );
+        this.stmt.completedDelta.run(1, row.account_id);
         return { accepted: true, order: this.readOrder(sms.orderId)! };
       });
   }
@@ -319,9 +330,11 @@ export class SqliteStore implements Store {
       const lastSms = this.sql<[string], { at: number | null }>('SELECT max(received_at) AS at FROM sms WHERE order_id = ? AND accepted = 1').get(orderId)!.at;
       if (lastSms !== null) {
         const back = this.sql(
-          "UPDATE orders SET status = 'completed', completed_at = ?, sms_due_at = NULL WHERE id = ? AND status = 'active'",
-        ).run(lastSms, orderId).changes;
-        return back === 1 ? this.readOrder(orderId) : null;
+          "UPDATE orders SET status = 'completed', completed_at = ?, sms_due_at = NULL WHERE id = ? AND status = 'active' RETURNING account_id",
+        ).get(lastSms, orderId) as { account_id: string } | undefined;
+        if (!back) return null;
+        this.stmt.completedDelta.run(1, back.account_id);
+        return this.readOrder(orderId);
       }
       const ended = this.sql(
         "UPDATE orders SET status = ?, ended_at = ?, refunded = 1, sms_due_at = NULL WHERE id = ? AND status = 'active' RETURNING account_id, price",
@@ -335,13 +348,13 @@ export class SqliteStore implements Store {
 
   async retryOrder(orderId: string, at: number, smsDueAt: number | null): Promise<OrderRecord | null> {
     return this.write((): OrderRecord | null => {
-        const changed = this
-          .sql(
-            "UPDATE orders SET status = 'active', completed_at = NULL, sms_due_at = ? WHERE id = ? AND status = 'completed' AND expires_at > ?",
-          )
-          .run(smsDueAt, orderId, at).changes;
-        return changed === 1 ? this.readOrder(orderId) : null;
-      });
+      const retried = this.sql(
+        "UPDATE orders SET status = 'active', completed_at = NULL, sms_due_at = ? WHERE id = ? AND status = 'completed' AND expires_at > ? RETURNING account_id",
+      ).get(smsDueAt, orderId, at) as { account_id: string } | undefined;
+      if (!retried) return null;
+      this.stmt.completedDelta.run(-1, retried.account_id);
+      return this.readOrder(orderId);
+    });
   }
 
   async dueWork(now: number, limit: number): Promise<DueWork> {
@@ -373,13 +386,6 @@ export class SqliteStore implements Store {
       )
       .get();
     return row?.due ?? null;
-  }
-
-  async numbersHeld(platform: string, country: string, now: number): Promise<number> {
-    return this.sql<[string, string, string, string, number], { n: number }>(
-      `SELECT (SELECT count(*) FROM orders WHERE platform = ? AND country = ? AND status = 'active')
-            + (SELECT count(*) FROM orders WHERE platform = ? AND country = ? AND status = 'completed' AND expires_at > ?) AS n`,
-    ).get(platform, country, platform, country, now)!.n;
   }
 
   async numbersInUse(now: number): Promise<{ platform: string; country: string; count: number }[]> {
@@ -425,6 +431,12 @@ export class SqliteStore implements Store {
            LEFT JOIN ledger l ON l.account_id = a.id GROUP BY a.id HAVING a.balance != total`,
         )) {
           violations.push(`account ${r.id}: balance ${r.balance} µUSD but its ledger sums to ${r.total}`);
+        }
+        for (const r of q<{ id: string; kept: number; counted: number }>(
+          `SELECT a.id, a.completed_orders AS kept, (SELECT count(*) FROM orders o WHERE o.account_id = a.id AND o.status = 'completed') AS counted
+           FROM accounts a WHERE kept != counted`,
+        )) {
+          violations.push(`account ${r.id}: ${r.kept} completed orders counted on the account, ${r.counted} in its orders`);
         }
         for (const r of q<{ id: string; balance: number }>('SELECT id, balance FROM accounts WHERE balance < 0')) {
           violations.push(`account ${r.id}: negative balance ${r.balance} µUSD`);
