@@ -10,6 +10,7 @@ import type {
   VerifyOptions,
   VerifyRequest,
   WaitOptions,
+  WebhookInfo,
 } from '../core/broker.js';
 import type { Clock } from '../core/clock.js';
 import { TnError } from '../core/errors.js';
@@ -100,6 +101,26 @@ export class EmbeddedBroker implements Broker {
 
   agent(query: string): Promise<AgentAnswer> {
     return this.core.agent(this.accountId, query);
+  }
+
+  setWebhook(url: string, options: { lowBalanceThreshold?: number } = {}): Promise<{ url: string; secret: string }> {
+    return this.core.setWebhook(this.accountId, url, options.lowBalanceThreshold);
+  }
+
+  webhook(): Promise<WebhookInfo> {
+    return this.core.webhook(this.accountId);
+  }
+
+  removeWebhook(): Promise<void> {
+    return this.core.removeWebhook(this.accountId);
+  }
+
+  testWebhook(): Promise<{ webhook_id: string; type: string }> {
+    return this.core.testWebhook(this.accountId);
+  }
+
+  rotateWebhookSecret(): Promise<{ secret: string; previous_secret_expires_at: string }> {
+    return this.core.rotateWebhookSecret(this.accountId);
   }
 
   close(): Promise<void> {

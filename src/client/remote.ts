@@ -15,6 +15,7 @@ import type {
   VerifyOptions,
   VerifyRequest,
   WaitOptions,
+  WebhookInfo,
 } from '../core/broker.js';
 import { TnError, type ErrorCode } from '../core/errors.js';
 import type { Order } from '../core/order.js';
@@ -155,6 +156,27 @@ export class RemoteBroker implements Broker {
   agent(query: string): Promise<AgentAnswer> {
     // An agent query may order: not repeated.
     return this.call({ method: 'POST', path: '/agent', body: { query }, safe: false, timeoutMs: 160_000 });
+  }
+
+  setWebhook(url: string, options: { lowBalanceThreshold?: number } = {}): Promise<{ url: string; secret: string }> {
+    return this.call({ method: 'PUT', path: '/webhook', body: { url, low_balance_threshold: options.lowBalanceThreshold }, safe: true });
+  }
+
+  webhook(): Promise<WebhookInfo> {
+    return this.call({ method: 'GET', path: '/webhook', safe: true });
+  }
+
+  async removeWebhook(): Promise<void> {
+    await this.call({ method: 'DELETE', path: '/webhook', safe: true });
+  }
+
+  testWebhook(): Promise<{ webhook_id: string; type: string }> {
+    return this.call({ method: 'POST', path: '/webhook/test', safe: false });
+  }
+
+  rotateWebhookSecret(): Promise<{ secret: string; previous_secret_expires_at: string }> {
+    // Not repeated: a second rotation would push out the secret receivers are moving to.
+    return this.call({ method: 'POST', path: '/webhook/rotate-secret', safe: false });
   }
 
   /** Follows the order's event stream until it leaves `active` or the time is up; reconnects if the stream drops. */

@@ -24,7 +24,33 @@ export interface Broker {
   verify(request: VerifyRequest, options?: VerifyOptions): Promise<Order>;
   batch(items: OrderRequest[]): Promise<BatchResult>;
   agent(query: string): Promise<AgentAnswer>;
+  setWebhook(url: string, options?: { lowBalanceThreshold?: number }): Promise<{ url: string; secret: string }>;
+  webhook(): Promise<WebhookInfo>;
+  removeWebhook(): Promise<void>;
+  testWebhook(): Promise<{ webhook_id: string; type: string }>;
+  rotateWebhookSecret(): Promise<{ secret: string; previous_secret_expires_at: string }>;
   close(): Promise<void>;
+}
+
+export interface WebhookDeliveryLog {
+  webhook_id: string;
+  type: string;
+  attempted_at: string;
+  attempt: number;
+  status_code: number | null;
+  error: string | null;
+  state: 'pending' | 'delivered' | 'failed';
+}
+
+export interface WebhookInfo {
+  url: string | null;
+  secret: string;
+  /** While a rotated-out secret still signs deliveries. */
+  previous_secret_expires_at: string | null;
+  /** Set when a receiver answered 410 Gone: nothing is delivered until the URL is set again. */
+  disabled: { at: string; reason: string } | null;
+  low_balance_threshold: number;
+  recent_deliveries: WebhookDeliveryLog[];
 }
 
 export interface OrderRequest {

@@ -41,3 +41,6 @@ export function usdNumberToMicros(usd: number): Micros | null {
 
 /** Price after a whole-percent discount. Base prices are whole cents, so this is always exact. */
 export const discounted = (price: Micros, percent: number): Micros => (price * (100 - percent)) / 100;
+
+/** Default threshold below which an account gets one `balance.low` event ($1.00). */
+export const LOW_BALANCE_THRESHOLD: Micros = MICROS_PER_USD;

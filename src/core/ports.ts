@@ -36,8 +36,22 @@ export interface Store {
   numbersInUse(now: number): Promise<{ platform: string; country: string; count: number }[]>;
   orderFacts(filter: { since: number; accountId?: string }): Promise<OrderFact[]>;
   audit(): Promise<AuditReport>;
-  setWebhookUrl(accountId: string, url: string | null): Promise<void>;
-  webhook(accountId: string): Promise<{ url: string | null; secret: string } | null>;
+  // ── webhooks: the outbox, deliveries and their attempts ──
+  /** Sets (or with null removes) the URL; pending deliveries follow the new URL, due now. Clears a disabled state. */
+  setWebhook(accountId: string, url: string | null, at: number, lowBalanceThreshold?: Micros): Promise<void>;
+  webhookSettings(accountId: string): Promise<WebhookSettings | null>;
+  /** A new current secret; the old one keeps signing until `previousUntil`. */
+  rotateWebhookSecret(accountId: string, secret: string, previousUntil: number): Promise<void>;
+  /** Writes an event (and its delivery, if a URL is set) on its own, e.g. a test event. */
+  emitEvent(accountId: string, type: string, data: unknown, at: number): Promise<OutboxEvent>;
+  /** Called after each commit with the events it wrote, in order. */
+  onEvents(listener: (events: OutboxEvent[]) => void): void;
+  eventsAfter(accountId: string, afterId: number, limit: number): Promise<OutboxEvent[]>;
+  /** For each account, its oldest pending delivery if it is due: deliveries of one account go in order. */
+  dueDeliveries(now: number, limit: number): Promise<DueDelivery[]>;
+  nextDeliveryAt(): Promise<number | null>;
+  recordAttempt(deliveryId: number, attempt: DeliveryAttempt, outcome: DeliveryOutcome): Promise<void>;
+  recentAttempts(accountId: string, limit: number): Promise<AttemptLog[]>;
   /** A cheap read that fails when the database cannot be read. */
   ping(): Promise<void>;
   /** Changes whenever another connection commits: a cheap way to notice other processes' work. */
@@ -122,4 +136,54 @@ export interface AuditReport {
   orders: number;
   ledgerEntries: number;
   violations: string[];
+}
+
+/** An event of the outbox: `payload` is the exact JSON body a webhook delivers. */
+export interface OutboxEvent {
+  id: number;
+  msgId: string;
+  accountId: string;
+  type: string;
+  payload: string;
+  createdAt: number;
+}
+
+export interface WebhookSettings {
+  url: string | null;
+  secret: string;
+  previousSecret: string | null;
+  previousUntil: number | null;
+  disabledAt: number | null;
+  disabledReason: string | null;
+  lowBalanceThreshold: Micros;
+}
+
+export interface DueDelivery {
+  id: number;
+  attempts: number;
+  url: string;
+  event: OutboxEvent;
+}
+
+export interface DeliveryAttempt {
+  at: number;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+}
+
+export type DeliveryOutcome =
+  | { kind: 'delivered' }
+  | { kind: 'retry'; at: number }
+  | { kind: 'failed' }
+  | { kind: 'disable'; reason: string };
+
+export interface AttemptLog {
+  webhookId: string;
+  type: string;
+  at: number;
+  statusCode: number | null;
+  error: string | null;
+  attempt: number;
+  state: 'pending' | 'delivered' | 'failed';
 }

@@ -14,6 +14,7 @@ import type {
   ServicesList,
   Usage,
   VerifyRequest,
+  WebhookInfo,
 } from './broker.js';
 import { PLATFORMS, requirePlatform, type Platform } from './catalog.js';
 import { systemClock, type Clock } from './clock.js';
@@ -21,9 +22,9 @@ import { countryName, requireCountry } from './countries.js';
 import { TnError, invalid, isTnError, notFound } from './errors.js';
 import { extractCode } from './extract.js';
 import { accountId as newAccountId, hashApiKey, newApiKey, newWebhookSecret, orderId as newOrderId } from './ids.js';
-import { discounted, formatUsd, toUsd, type Micros } from './money.js';
+import { discounted, formatUsd, toUsd, usdNumberToMicros, type Micros } from './money.js';
 import { ORDER_TTL_MS, orderNotActive, toOrderView, type Order, type OrderRecord } from './order.js';
-import type { AuditReport, OrderFact, PlaceOrderResult, Store } from './ports.js';
+import type { AuditReport, OrderFact, OutboxEvent, PlaceOrderResult, Store } from './ports.js';
 import { nextTier, tierFor } from './tiers.js';
 import { summariseUsage } from './usage.js';
 import type { NumberSource } from '../providers/types.js';
@@ -34,6 +35,8 @@ export const BATCH_MAX = 20;
 const ANY_COUNTRY_PREFERENCE = ['us', 'gb', 'ca'];
 /** How long `any` skips a country whose numbers ran out (a named country is always tried). */
 const SOLD_OUT_MEMORY_MS = 1000;
+/** How long a rotated-out webhook secret keeps signing. */
+export const SECRET_OVERLAP_MS = 24 * 3600_000;
 /** Availability statistics look at this much history. */
 const STATS_WINDOW_MS = 7 * 24 * 3600_000;
 /** How often a waiting process looks for commits made by other processes (a cheap PRAGMA, no table read). */
@@ -82,7 +85,8 @@ export interface VerifyControl {
  * an authenticated account id; none of them repeats a rule.
  */
 export class BrokerCore {
-  readonly events = new EventEmitter<{ order: [OrderEvent] }>();
+  /** `order`: every order change, in-process; `outbox`: every webhook event, once committed. */
+  readonly events = new EventEmitter<{ order: [OrderEvent]; outbox: [OutboxEvent] }>();
   readonly store: Store;
   private readonly sources: readonly NumberSource[];
   private readonly clock: Clock;
@@ -102,6 +106,9 @@ export class BrokerCore {
     this.orderTtlMs = options.orderTtlMs ?? ORDER_TTL_MS;
     this.depositAddresses = options.depositAddresses ?? {};
     this.events.setMaxListeners(0);
+    this.store.onEvents((events) => {
+      for (const event of events) this.events.emit('outbox', event);
+    });
   }
 
   now(): number {
@@ -525,23 +532,76 @@ export class BrokerCore {
 
   // ── webhook settings (delivery comes with the outbox) ────────────────
 
-  async setWebhook(accountId: string, url: unknown): Promise<{ url: string; secret: string }> {
+  async setWebhook(accountId: string, url: unknown, lowBalanceThreshold?: unknown): Promise<{ url: string; secret: string }> {
     const checked = checkWebhookUrl(url);
+    let threshold: Micros | undefined;
+    if (lowBalanceThreshold !== undefined) {
+      threshold = typeof lowBalanceThreshold === 'number' ? (usdNumberToMicros(lowBalanceThreshold) ?? undefined) : undefined;
+      if (threshold === undefined) throw invalid('Parameter "low_balance_threshold" must be a USD amount of at least 0.');
+    }
     await this.requireAccount(accountId);
-    await this.store.setWebhookUrl(accountId, checked);
-    const hook = (await this.store.webhook(accountId))!;
-    return { url: checked, secret: hook.secret };
+    await this.store.setWebhook(accountId, checked, this.now(), threshold);
+    const settings = (await this.store.webhookSettings(accountId))!;
+    return { url: checked, secret: settings.secret };
   }
 
-  async webhook(accountId: string): Promise<{ url: string | null; secret: string; recent_deliveries: unknown[] }> {
-    const hook = await this.store.webhook(accountId);
-    if (!hook) throw new TnError('unauthorized', 'Unknown account.');
-    return { url: hook.url, secret: hook.secret, recent_deliveries: [] };
+  async webhook(accountId: string): Promise<WebhookInfo> {
+    const settings = await this.store.webhookSettings(accountId);
+    if (!settings) throw new TnError('unauthorized', 'Unknown account.');
+    const now = this.now();
+    const overlap = settings.previousUntil !== null && settings.previousUntil > now;
+    return {
+      url: settings.url,
+      secret: settings.secret,
+      previous_secret_expires_at: overlap ? new Date(settings.previousUntil!).toISOString() : null,
+      disabled: settings.disabledAt === null ? null : { at: new Date(settings.disabledAt).toISOString(), reason: settings.disabledReason ?? '' },
+      low_balance_threshold: toUsd(settings.lowBalanceThreshold),
+      recent_deliveries: (await this.store.recentAttempts(accountId, 20)).map((a) => ({
+        webhook_id: a.webhookId,
+        type: a.type,
+        attempted_at: new Date(a.at).toISOString(),
+        attempt: a.attempt,
+        status_code: a.statusCode,
+        error: a.error,
+        state: a.state,
+      })),
+    };
+  }
+
+  /** The secrets that sign a delivery now: the current one, and the previous one during its overlap. */
+  async signingSecrets(accountId: string): Promise<string[]> {
+    const settings = await this.store.webhookSettings(accountId);
+    if (!settings) return [];
+    const overlap = settings.previousSecret !== null && settings.previousUntil !== null && settings.previousUntil > this.now();
+    return overlap ? [settings.secret, settings.previousSecret!] : [settings.secret];
   }
 
   async removeWebhook(accountId: string): Promise<void> {
     await this.requireAccount(accountId);
-    await this.store.setWebhookUrl(accountId, null);
+    await this.store.setWebhook(accountId, null, this.now());
+  }
+
+  /** Queues a signed `webhook.test` event for the account's URL, delivered at once. */
+  async testWebhook(accountId: string): Promise<{ webhook_id: string; type: string }> {
+    const settings = await this.store.webhookSettings(accountId);
+    if (!settings) throw new TnError('unauthorized', 'Unknown account.');
+    if (!settings.url) throw invalid('No webhook URL is set: `tn webhook set <url>` first.');
+    const event = await this.store.emitEvent(accountId, 'webhook.test', { account_id: accountId, message: 'A test event from tn.' }, this.now());
+    return { webhook_id: event.msgId, type: event.type };
+  }
+
+  /** A new secret; the old one keeps signing for 24 h so receivers can switch without losing events. */
+  async rotateWebhookSecret(accountId: string): Promise<{ secret: string; previous_secret_expires_at: string }> {
+    await this.requireAccount(accountId);
+    const until = this.now() + SECRET_OVERLAP_MS;
+    const secret = newWebhookSecret();
+    await this.store.rotateWebhookSecret(accountId, secret, until);
+    return { secret, previous_secret_expires_at: new Date(until).toISOString() };
+  }
+
+  /** Outbox events of the account after `afterId`, oldest first: for streams resuming with Last-Event-ID. */
+  async eventsAfter(accountId: string, afterId: number, limit = 1000): Promise<OutboxEvent[]> {
+    return this.store.eventsAfter(accountId, afterId, limit);
   }
 
   /** Throws `unavailable` when the database cannot be read. */

@@ -7,6 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { TnError } from '../core/errors.js';
 import type { BrokerCore } from '../core/service.js';
 import { TokenBuckets } from './rate-limit.js';
+import { WebhookDeliverer } from './webhooks.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { accountRoutes } from './routes/account.js';
 import { orderRoutes } from './routes/orders.js';
@@ -37,6 +38,8 @@ export interface AppOptions {
   heartbeatMs?: number;
   /** Carry out due SMS deliveries and expiries while the app runs (default true). */
   scheduler?: boolean;
+  /** Webhook delivery while the app runs; `false` turns it off (default on, with API.md §6's schedule). */
+  webhooks?: false | { schedule?: readonly number[]; allowPrivate?: boolean; jitter?: number };
 }
 
 declare module 'fastify' {
@@ -152,6 +155,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
     done();
   });
+
+  if (options.webhooks !== false) {
+    const stop = new AbortController();
+    let running: Promise<void> | undefined;
+    const deliverer = new WebhookDeliverer({
+      core: options.core,
+      ...options.webhooks,
+      userAgent: `tn-webhooks/${options.version}`,
+      onError: (err) => app.log.error({ err }, 'webhook delivery'),
+    });
+    app.addHook('onReady', async () => {
+      running = deliverer.run(stop.signal);
+    });
+    app.addHook('onClose', async () => {
+      stop.abort();
+      await running;
+    });
+  }
 
   if (options.scheduler !== false) {
     const stop = new AbortController();

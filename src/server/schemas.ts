@@ -162,13 +162,44 @@ export const Usage = Type.Object({
   daily: Type.Array(Type.Object({ date: Type.String({ format: 'date' }), orders: Type.Integer(), completed: Type.Integer(), spent: Usd })),
 });
 
-export const WebhookBody = Type.Object({ url: Type.String({ minLength: 1, maxLength: 2048 }), ...ApiKeyField }, { additionalProperties: false });
-export const WebhookSet = Type.Object({ url: Type.String(), secret: Type.String() });
-export const WebhookInfo = Type.Object({ url: Nullable(Type.String()), secret: Type.String(), recent_deliveries: Type.Array(Type.Any()) });
+export const WebhookBody = Type.Object(
+  {
+    url: Type.String({ minLength: 1, maxLength: 2048 }),
+    low_balance_threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1e9, description: 'USD; balance.low fires once per crossing below it (default 1.00)' })),
+    ...ApiKeyField,
+  },
+  { additionalProperties: false },
+);
+export const WebhookSet = Type.Object({ url: Type.String(), secret: Type.String({ description: 'whsec_…, for verifying the signatures' }) });
+export const WebhookInfo = Type.Object({
+  url: Nullable(Type.String()),
+  secret: Type.String(),
+  previous_secret_expires_at: Nullable(Iso),
+  disabled: Nullable(Type.Object({ at: Iso, reason: Type.String() })),
+  low_balance_threshold: Usd,
+  recent_deliveries: Type.Array(
+    Type.Object({
+      webhook_id: Type.String(),
+      type: Type.String(),
+      attempted_at: Iso,
+      attempt: Type.Integer(),
+      status_code: Nullable(Type.Integer()),
+      error: Nullable(Type.String()),
+      state: Type.String(),
+    }),
+  ),
+});
+export const WebhookTest = Type.Object({ webhook_id: Type.String(), type: Type.String() });
+export const WebhookRotated = Type.Object({ secret: Type.String(), previous_secret_expires_at: Iso });
 export const Empty = Type.Object({});
 export const OptionalKeyBody = Type.Union([Type.Object({ ...ApiKeyField }, { additionalProperties: false }), Type.Null()]);
 
 export const Health = Type.Object({ status: Type.String(), uptime_seconds: Type.Number(), version: Type.String() });
+
+export const EventsQuery = Type.Object(
+  { last_event_id: Type.Optional(Type.Integer({ minimum: 0, description: 'resume after this event id (same as the Last-Event-ID header)' })) },
+  { additionalProperties: false },
+);
 
 export const OrderParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
 

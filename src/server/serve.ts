@@ -12,6 +12,8 @@ export interface StartOptions {
   trustProxy?: boolean;
   /** JSON request logs on stdout. */
   log?: boolean;
+  allowPrivateWebhooks?: boolean;
+  webhookSchedule?: readonly number[];
 }
 
 export interface RunningServer {
@@ -32,6 +34,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     trustProxy: options.trustProxy,
     release: release.signal,
     logger: options.log ? true : false,
+    webhooks: { allowPrivate: options.allowPrivateWebhooks, schedule: options.webhookSchedule },
   });
   try {
     await app.listen({ host: options.host, port: options.port });

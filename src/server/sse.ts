@@ -2,6 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export interface SseStream {
   send(event: string, data: unknown, id?: string): void;
+  /** Like `send`, with `data` already JSON text. */
+  sendJson(event: string, json: string, id?: string): void;
   close(): void;
   readonly closed: boolean;
   /** Runs once when the stream ends, whoever ended it. */
@@ -58,8 +60,11 @@ export function openSse(request: FastifyRequest, reply: FastifyReply, heartbeatM
       return closed;
     },
     send(event, data, id) {
+      this.sendJson(event, JSON.stringify(data), id);
+    },
+    sendJson(event, json, id) {
       if (closed) return;
-      res.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      res.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${json}\n\n`);
     },
     close() {
       if (!closed) res.end();

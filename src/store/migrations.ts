@@ -86,4 +86,49 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE accounts ADD COLUMN completed_orders INTEGER NOT NULL DEFAULT 0 CHECK (completed_orders >= 0);
   UPDATE accounts SET completed_orders = (SELECT count(*) FROM orders o WHERE o.account_id = accounts.id AND o.status = 'completed');
   `,
+  // 4: the outbox of webhook events, their deliveries and every delivery attempt; secret rotation,
+  // a disabled URL, and the low-balance threshold on the account.
+  `
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    msg_id TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    type TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX events_account ON events(account_id, id);
+
+  CREATE TABLE deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id INTEGER NOT NULL REFERENCES events(id),
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    url TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    created_at INTEGER NOT NULL,
+    finished_at INTEGER
+  ) STRICT;
+  CREATE INDEX deliveries_pending ON deliveries(account_id, id) WHERE state = 'pending';
+  CREATE INDEX deliveries_account ON deliveries(account_id, id);
+
+  CREATE TABLE delivery_attempts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    at INTEGER NOT NULL,
+    status_code INTEGER,
+    error TEXT,
+    duration_ms INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX delivery_attempts_account ON delivery_attempts(account_id, id);
+
+  ALTER TABLE accounts ADD COLUMN webhook_previous_secret TEXT;
+  ALTER TABLE accounts ADD COLUMN webhook_previous_until INTEGER;
+  ALTER TABLE accounts ADD COLUMN webhook_disabled_at INTEGER;
+  ALTER TABLE accounts ADD COLUMN webhook_disabled_reason TEXT;
+  ALTER TABLE accounts ADD COLUMN low_balance_threshold INTEGER NOT NULL DEFAULT 1000000 CHECK (low_balance_threshold >= 0);
+  ALTER TABLE accounts ADD COLUMN low_balance_notified INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -3,14 +3,21 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { TnError } from '../core/errors.js';
 import type { Micros } from '../core/money.js';
-import { formatUsd } from '../core/money.js';
-import type { OrderRecord, OrderStatus, ReceivedSms, RefundedStatus } from '../core/order.js';
+import { LOW_BALANCE_THRESHOLD, formatUsd, toUsd } from '../core/money.js';
+import { ulid } from '../core/ids.js';
+import { toOrderView, type OrderRecord, type OrderStatus, type ReceivedSms, type RefundedStatus } from '../core/order.js';
 import type {
   AccountRecord,
   AuditReport,
   DueWork,
   IncomingSms,
   NewAccount,
+  AttemptLog,
+  DeliveryAttempt,
+  DeliveryOutcome,
+  DueDelivery,
+  OutboxEvent,
+  WebhookSettings,
   OrderFact,
   PlaceOrderInput,
   PlaceOrderResult,
@@ -21,6 +28,24 @@ import { MIGRATIONS } from './migrations.js';
 
 /** Idempotency keys are honoured for 24 hours, like Stripe's. */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
+
+interface EventRow {
+  id: number;
+  msg_id: string;
+  account_id: string;
+  type: string;
+  payload: string;
+  created_at: number;
+}
+
+const toEvent = (r: EventRow): OutboxEvent => ({
+  id: r.id,
+  msgId: r.msg_id,
+  accountId: r.account_id,
+  type: r.type,
+  payload: r.payload,
+  createdAt: r.created_at,
+});
 
 interface OrderRow {
   id: string;
@@ -85,6 +110,8 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
 
   private queue: { work: () => unknown; resolve: (value: unknown) => void; reject: (err: unknown) => void }[] = [];
+  private emitted: OutboxEvent[] = [];
+  private readonly eventListeners: ((events: OutboxEvent[]) => void)[] = [];
 
   /**
    * Group commit. Writes that arrive together (concurrent requests of a server) share one
@@ -102,29 +129,70 @@ export class SqliteStore implements Store {
   private flush(): void {
     const batch = this.queue;
     this.queue = [];
+    this.emitted = [];
     const outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown })[] = [];
     try {
       this.db
         .transaction(() => {
           for (const item of batch) {
+            const mark = this.emitted.length;
             try {
               // A transaction inside a transaction is a savepoint in better-sqlite3.
               outcomes.push({ ok: true, value: this.db.transaction(item.work)() });
             } catch (err) {
+              // Its savepoint is rolled back, and so are the events it wrote.
+              this.emitted.length = mark;
               outcomes.push({ ok: false, err });
             }
           }
         })
         .immediate();
     } catch (err) {
+      this.emitted = [];
       for (const item of batch) item.reject(err);
       return;
     }
+    const events = this.emitted;
+    this.emitted = [];
     batch.forEach((item, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) item.resolve(outcome.value);
       else item.reject(outcome.err);
     });
+    if (events.length) for (const listener of this.eventListeners) listener(events);
+  }
+
+  /**
+   * Writes an event to the outbox inside the current transaction, with its delivery when the
+   * account has a working webhook URL: the event exists if and only if the change it reports does.
+   */
+  private emit(accountId: string, type: string, data: unknown, at: number): OutboxEvent {
+    const msgId = `msg_${ulid(at)}`;
+    const payload = JSON.stringify({ type, timestamp: new Date(at).toISOString(), data });
+    const { id } = this.sql<[string, string, string, string, number], { id: number }>(
+      'INSERT INTO events (msg_id, account_id, type, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id',
+    ).get(msgId, accountId, type, payload, at)!;
+    this.sql(
+      `INSERT INTO deliveries (event_id, account_id, url, state, next_attempt_at, created_at)
+       SELECT ?, id, webhook_url, 'pending', ?, ? FROM accounts WHERE id = ? AND webhook_url IS NOT NULL AND webhook_disabled_at IS NULL`,
+    ).run(id, at, at, accountId);
+    const event = { id, msgId, accountId, type, payload, createdAt: at };
+    this.emitted.push(event);
+    return event;
+  }
+
+  /** `balance.low` once per crossing below the account's threshold; climbing back above re-arms it. */
+  private checkLowBalance(accountId: string, at: number): void {
+    const a = this.sql<[string], { balance: number; threshold: number; notified: number }>(
+      'SELECT balance, low_balance_threshold AS threshold, low_balance_notified AS notified FROM accounts WHERE id = ?',
+    ).get(accountId);
+    if (!a) return;
+    if (a.balance < a.threshold && a.notified === 0) {
+      this.sql('UPDATE accounts SET low_balance_notified = 1 WHERE id = ?').run(accountId);
+      this.emit(accountId, 'balance.low', { balance: toUsd(a.balance), threshold: toUsd(a.threshold) }, at);
+    } else if (a.balance >= a.threshold && a.notified === 1) {
+      this.sql('UPDATE accounts SET low_balance_notified = 0 WHERE id = ?').run(accountId);
+    }
   }
 
   /** Prepared once per connection: compiling SQL costs more than running these small queries. */
@@ -163,9 +231,11 @@ export class SqliteStore implements Store {
     await this.write(() => {
         this
           .sql(
-            'INSERT INTO accounts (id, key_hash, balance, created_at, sandbox, webhook_secret) VALUES (?, ?, ?, ?, ?, ?)',
+            // An account that starts below the threshold has not crossed it: no balance.low for it.
+            `INSERT INTO accounts (id, key_hash, balance, created_at, sandbox, webhook_secret, low_balance_threshold, low_balance_notified)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
           )
-          .run(a.id, a.keyHash, a.credit, a.createdAt, a.sandbox ? 1 : 0, a.webhookSecret);
+          .run(a.id, a.keyHash, a.credit, a.createdAt, a.sandbox ? 1 : 0, a.webhookSecret, LOW_BALANCE_THRESHOLD, a.credit < LOW_BALANCE_THRESHOLD ? 1 : 0);
         if (a.credit > 0) this.stmt.ledger.run(a.id, 'deposit', a.credit, null, a.creditNote, a.createdAt);
       });
   }
@@ -206,6 +276,7 @@ export class SqliteStore implements Store {
           throw new TnError('invalid_request', `An adjustment of ${formatUsd(amount)} would take the balance below zero.`);
         }
         this.stmt.ledger.run(accountId, kind, amount, null, note, at);
+        this.checkLowBalance(accountId, at);
         return this.stmt.balance.get(accountId)!.balance;
       });
   }
@@ -275,6 +346,7 @@ export class SqliteStore implements Store {
             input.smsDueAt,
           );
         this.stmt.ledger.run(input.accountId, 'order_debit', -price, input.orderId, input.platform, input.createdAt);
+        this.checkLowBalance(input.accountId, input.createdAt);
         const order = this.readOrder(input.orderId)!;
         if (idempotency) {
           this
@@ -320,7 +392,9 @@ export class SqliteStore implements Store {
           sms.orderId,
         );
         this.stmt.completedDelta.run(1, row.account_id);
-        return { accepted: true, order: this.readOrder(sms.orderId)! };
+        const order = this.readOrder(sms.orderId)!;
+        this.emit(row.account_id, 'sms.received', toOrderView(order), sms.receivedAt);
+        return { accepted: true, order };
       });
   }
 
@@ -342,7 +416,10 @@ export class SqliteStore implements Store {
       if (!ended) return null;
       this.stmt.addBalance.run(ended.price, ended.account_id, ended.price);
       this.stmt.ledger.run(ended.account_id, 'refund', ended.price, orderId, status, at);
-      return this.readOrder(orderId);
+      const order = this.readOrder(orderId)!;
+      if (status === 'expired' || status === 'failed') this.emit(ended.account_id, 'order.failed', toOrderView(order), at);
+      this.checkLowBalance(ended.account_id, at);
+      return order;
     });
   }
 
@@ -479,15 +556,140 @@ export class SqliteStore implements Store {
       .deferred();
   }
 
-  async setWebhookUrl(accountId: string, url: string | null): Promise<void> {
-    this.sql('UPDATE accounts SET webhook_url = ? WHERE id = ?').run(url, accountId);
+  async setWebhook(accountId: string, url: string | null, at: number, lowBalanceThreshold?: Micros): Promise<void> {
+    await this.write(() => {
+      this.sql('UPDATE accounts SET webhook_url = ?, webhook_disabled_at = NULL, webhook_disabled_reason = NULL WHERE id = ?').run(url, accountId);
+      if (lowBalanceThreshold !== undefined) {
+        this.sql('UPDATE accounts SET low_balance_threshold = ?, low_balance_notified = CASE WHEN balance < ? THEN 1 ELSE 0 END WHERE id = ?').run(
+          lowBalanceThreshold,
+          lowBalanceThreshold,
+          accountId,
+        );
+      }
+      if (url === null) {
+        this.sql("UPDATE deliveries SET state = 'failed', finished_at = ? WHERE account_id = ? AND state = 'pending'").run(at, accountId);
+      } else {
+        // Whatever waits goes to the new URL, now, in its order.
+        this.sql("UPDATE deliveries SET url = ?, next_attempt_at = ? WHERE account_id = ? AND state = 'pending'").run(url, at, accountId);
+      }
+    });
   }
 
-  async webhook(accountId: string): Promise<{ url: string | null; secret: string } | null> {
-    const row = this
-      .sql<[string], { webhook_url: string | null; webhook_secret: string }>('SELECT webhook_url, webhook_secret FROM accounts WHERE id = ?')
-      .get(accountId);
-    return row ? { url: row.webhook_url, secret: row.webhook_secret } : null;
+  async webhookSettings(accountId: string): Promise<WebhookSettings | null> {
+    const row = this.sql<
+      [string],
+      {
+        webhook_url: string | null;
+        webhook_secret: string;
+        webhook_previous_secret: string | null;
+        webhook_previous_until: number | null;
+        webhook_disabled_at: number | null;
+        webhook_disabled_reason: string | null;
+        low_balance_threshold: number;
+      }
+    >(
+      `SELECT webhook_url, webhook_secret, webhook_previous_secret, webhook_previous_until, webhook_disabled_at,
+              webhook_disabled_reason, low_balance_threshold FROM accounts WHERE id = ?`,
+    ).get(accountId);
+    return row
+      ? {
+          url: row.webhook_url,
+          secret: row.webhook_secret,
+          previousSecret: row.webhook_previous_secret,
+          previousUntil: row.webhook_previous_until,
+          disabledAt: row.webhook_disabled_at,
+          disabledReason: row.webhook_disabled_reason,
+          lowBalanceThreshold: row.low_balance_threshold,
+        }
+      : null;
+  }
+
+  async rotateWebhookSecret(accountId: string, secret: string, previousUntil: number): Promise<void> {
+    await this.write(() => {
+      this.sql(
+        'UPDATE accounts SET webhook_previous_secret = webhook_secret, webhook_previous_until = ?, webhook_secret = ? WHERE id = ?',
+      ).run(previousUntil, secret, accountId);
+    });
+  }
+
+  async emitEvent(accountId: string, type: string, data: unknown, at: number): Promise<OutboxEvent> {
+    return this.write(() => this.emit(accountId, type, data, at));
+  }
+
+  onEvents(listener: (events: OutboxEvent[]) => void): void {
+    this.eventListeners.push(listener);
+  }
+
+  async eventsAfter(accountId: string, afterId: number, limit: number): Promise<OutboxEvent[]> {
+    return this.sql<[string, number, number], EventRow>(
+      'SELECT * FROM events WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?',
+    )
+      .all(accountId, afterId, limit)
+      .map(toEvent);
+  }
+
+  async dueDeliveries(now: number, limit: number): Promise<DueDelivery[]> {
+    return this.sql<[number, number], EventRow & { delivery_id: number; attempts: number; url: string }>(
+      `SELECT d.id AS delivery_id, d.attempts, d.url, e.* FROM deliveries d JOIN events e ON e.id = d.event_id
+       WHERE d.id IN (SELECT min(id) FROM deliveries WHERE state = 'pending' GROUP BY account_id) AND d.next_attempt_at <= ?
+       ORDER BY d.next_attempt_at LIMIT ?`,
+    )
+      .all(now, limit)
+      .map((r) => ({ id: r.delivery_id, attempts: r.attempts, url: r.url, event: toEvent(r) }));
+  }
+
+  async nextDeliveryAt(): Promise<number | null> {
+    return (
+      this.sql<[], { at: number | null }>(
+        "SELECT min(next_attempt_at) AS at FROM deliveries WHERE id IN (SELECT min(id) FROM deliveries WHERE state = 'pending' GROUP BY account_id)",
+      ).get()?.at ?? null
+    );
+  }
+
+  async recordAttempt(deliveryId: number, attempt: DeliveryAttempt, outcome: DeliveryOutcome): Promise<void> {
+    await this.write(() => {
+      const d = this.sql<[number], { account_id: string; state: string }>('SELECT account_id, state FROM deliveries WHERE id = ?').get(deliveryId);
+      if (!d || d.state !== 'pending') return;
+      this.sql('INSERT INTO delivery_attempts (delivery_id, account_id, at, status_code, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?)').run(
+        deliveryId,
+        d.account_id,
+        attempt.at,
+        attempt.statusCode,
+        attempt.error,
+        attempt.durationMs,
+      );
+      const finished = attempt.at + attempt.durationMs;
+      switch (outcome.kind) {
+        case 'delivered':
+          this.sql("UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, finished_at = ? WHERE id = ?").run(finished, deliveryId);
+          break;
+        case 'retry':
+          this.sql('UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?').run(outcome.at, deliveryId);
+          break;
+        case 'failed':
+          this.sql("UPDATE deliveries SET state = 'failed', attempts = attempts + 1, finished_at = ? WHERE id = ?").run(finished, deliveryId);
+          break;
+        case 'disable':
+          this.sql('UPDATE accounts SET webhook_disabled_at = ?, webhook_disabled_reason = ? WHERE id = ?').run(finished, outcome.reason, d.account_id);
+          this.sql("UPDATE deliveries SET state = 'failed', finished_at = ? WHERE account_id = ? AND state = 'pending'").run(finished, d.account_id);
+          this.sql('UPDATE deliveries SET attempts = attempts + 1 WHERE id = ?').run(deliveryId);
+          break;
+      }
+    });
+  }
+
+  async recentAttempts(accountId: string, limit: number): Promise<AttemptLog[]> {
+    return this.sql<
+      [string, number],
+      { msg_id: string; type: string; at: number; status_code: number | null; error: string | null; attempt: number; state: AttemptLog['state'] }
+    >(
+      `SELECT e.msg_id, e.type, a.at, a.status_code, a.error, d.state,
+              (SELECT count(*) FROM delivery_attempts x WHERE x.delivery_id = a.delivery_id AND x.id <= a.id) AS attempt
+       FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id JOIN events e ON e.id = d.event_id
+       WHERE a.account_id = ? ORDER BY a.id DESC LIMIT ?`,
+    )
+      .all(accountId, limit)
+      .map((r) => ({ webhookId: r.msg_id, type: r.type, at: r.at, statusCode: r.status_code, error: r.error, attempt: r.attempt, state: r.state }));
   }
 
   async ping(): Promise<void> {

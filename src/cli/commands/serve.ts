@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from 'commander';
 import { examples, integerIn, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
 
@@ -10,6 +11,7 @@ export interface ServeOptions {
   rateLimit: number;
   registerLimit: number;
   allowPrivateWebhooks: boolean;
+  webhookRetrySchedule?: number[];
   trustProxy: boolean;
 }
 
@@ -24,15 +26,24 @@ export const defineServe: DefineCommand = (program, ctx) => {
     .option('--sim-no-sms-rate <rate>', 'simulator: share of orders that never get an SMS, 0–1', parseRate)
     .option('--rate-limit <n>', 'requests per second per API key, bursts up to 2n; 0 turns limits off', integerIn(0, 1_000_000, 'rate-limit'), 100)
     .option('--register-limit <n>', 'register calls per hour per client IP; 0 turns it off', integerIn(0, 1_000_000, 'register-limit'), 30)
-    .option('--allow-private-webhooks', 'allow webhook URLs on private and loopback addresses (local development)', false)
+    .option('--allow-private-webhooks', 'deliver webhooks to private and loopback addresses too (local development)', false)
+    .option('--webhook-retry-schedule <ms,…>', 'milliseconds before each delivery try (default 0,5s,5m,30m,2h,5h,10h,10h)', parseSchedule)
     .option('--trust-proxy', 'take the client address from X-Forwarded-For (behind a reverse proxy)', false)
     .action(async (opts: ServeOptions) => ctx.exit(await runServe(opts, ctx.factory())));
   examples(cmd, ['tn serve', 'tn serve --port 8787 --db ./tn.db', 'tn serve --host 0.0.0.0 --trust-proxy --rate-limit 50', 'tn serve --sim-delay 0 --rate-limit 0   # benchmarks']);
 };
 
+function parseSchedule(value: string): number[] {
+  const steps = value.split(',').map((v) => Number(v.trim()));
+  if (steps.length === 0 || steps.length > 20 || steps.some((n) => !Number.isInteger(n) || n < 0 || n > 7 * 86_400_000)) {
+    throw new InvalidArgumentError('a comma-separated list of 1 to 20 millisecond delays, e.g. 0,100,500');
+  }
+  return steps;
+}
+
 function parseRate(value: string): number {
   const n = Number(value);
-  if (!(n >= 0 && n <= 1)) throw new Error('the rate is a number from 0 to 1');
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('the rate is a number from 0 to 1');
   return n;
 }
 
@@ -52,6 +63,8 @@ export async function runServe(opts: ServeOptions, f: Factory): Promise<number> 
     rateLimits: { perKeyPerSecond: opts.rateLimit, registerPerHour: opts.registerLimit },
     trustProxy: opts.trustProxy,
     log: !f.globals.quiet,
+    allowPrivateWebhooks: opts.allowPrivateWebhooks,
+    webhookSchedule: opts.webhookRetrySchedule,
   });
   // Printed even with --quiet: with --port 0 it is the only way to learn the address.
   f.io.stderr.write(`tn serve ${VERSION}: listening on ${server.url} (database ${db}). Ctrl-C stops.\n`);

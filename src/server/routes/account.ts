@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AccountInfo, Usage, UsageQuery, WebhookBody, WebhookInfo, WebhookSet, errorResponses, AUTH, SECURITY } from '../schemas.js';
+import { AccountInfo, Usage, UsageQuery, WebhookBody, WebhookInfo, WebhookRotated, WebhookSet, WebhookTest, errorResponses, AUTH, SECURITY } from '../schemas.js';
 
 
 export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -24,7 +24,22 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: AUTH,
       schema: { summary: 'Set the webhook URL (http or https)', security: SECURITY, body: WebhookBody, response: { 200: WebhookSet, ...errorResponses(400, 401, 429) } },
     },
-    async (request) => app.core.setWebhook(request.accountId, request.body.url),
+    async (request) => app.core.setWebhook(request.accountId, request.body.url, request.body.low_balance_threshold),
+  );
+
+  app.post(
+    '/webhook/test',
+    { config: AUTH, schema: { summary: 'Send a signed webhook.test event to the URL now', security: SECURITY, response: { 200: WebhookTest, ...errorResponses(400, 401, 429) } } },
+    async (request) => app.core.testWebhook(request.accountId),
+  );
+
+  app.post(
+    '/webhook/rotate-secret',
+    {
+      config: AUTH,
+      schema: { summary: 'A new signing secret; the old one keeps signing for 24 h', security: SECURITY, response: { 200: WebhookRotated, ...errorResponses(401, 429) } },
+    },
+    async (request) => app.core.rotateWebhookSecret(request.accountId),
   );
 
   app.get(

@@ -1,20 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { toOrderView } from '../../core/order.js';
+import type { OutboxEvent } from '../../core/ports.js';
 import type { OrderEvent } from '../../core/service.js';
-import { OrderParams, errorResponses, AUTH, SECURITY } from '../schemas.js';
+import { EventsQuery, OrderParams, errorResponses, AUTH, SECURITY } from '../schemas.js';
 import { openSse } from '../sse.js';
 
 const eventStream = { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } };
-
-/** The webhook event a core event becomes, if any (API.md §6). */
-export function webhookEvent(e: OrderEvent): { type: string; timestamp: string; data: unknown } | null {
-  const timestamp = new Date().toISOString();
-  if (e.type === 'sms.received') return { type: 'sms.received', timestamp, data: toOrderView(e.order) };
-  if (e.type === 'order.ended' && (e.order.status === 'expired' || e.order.status === 'failed')) {
-    return { type: 'order.failed', timestamp, data: toOrderView(e.order) };
-  }
-  return null;
-}
 
 /** Server-Sent Events, woken by the core's in-memory events: no timer or query per open stream. */
 export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -60,23 +51,47 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/events',
     {
       config: AUTH,
-      schema: { summary: "Server-Sent Events of the account's webhook events (sms.received, order.failed)", security: SECURITY, response: { ...eventStream, ...errorResponses(401, 429) } },
+      schema: {
+        summary: "Server-Sent Events of the account's webhook events, with ids: reconnect with Last-Event-ID to miss nothing",
+        security: SECURITY,
+        querystring: EventsQuery,
+        response: { ...eventStream, ...errorResponses(400, 401, 429) },
+      },
     },
     async (request, reply) => {
       const accountId = request.accountId;
+      const header = request.headers['last-event-id'];
+      const resumeFrom = typeof header === 'string' && /^\d{1,15}$/.test(header) ? Number(header) : request.query.last_event_id;
       const stream = openSse(request, reply, app.heartbeatMs);
-      const onEvent = (e: OrderEvent): void => {
-        if (e.order.accountId !== accountId) return;
-        const event = webhookEvent(e);
-        if (event) stream.send(event.type, event);
+      let sent = resumeFrom ?? 0;
+      const send = (e: OutboxEvent): void => {
+        if (e.id <= sent) return;
+        sent = e.id;
+        stream.sendJson(e.type, e.payload, String(e.id));
+      };
+      // Live events wait in a buffer while the outbox is replayed, so none falls in between.
+      let buffer: OutboxEvent[] | null = resumeFrom === undefined ? null : [];
+      const onEvent = (e: OutboxEvent): void => {
+        if (e.accountId !== accountId) return;
+        if (buffer) buffer.push(e);
+        else send(e);
       };
       const onRelease = (): void => stream.close();
-      app.core.events.on('order', onEvent);
+      app.core.events.on('outbox', onEvent);
       app.release.addEventListener('abort', onRelease, { once: true });
       stream.onClose(() => {
-        app.core.events.off('order', onEvent);
+        app.core.events.off('outbox', onEvent);
         app.release.removeEventListener('abort', onRelease);
       });
+      if (resumeFrom !== undefined) {
+        for (;;) {
+          const missed = await app.core.eventsAfter(accountId, sent, 500);
+          for (const e of missed) send(e);
+          if (missed.length < 500 || stream.closed) break;
+        }
+        for (const e of buffer ?? []) send(e);
+        buffer = null;
+      }
     },
   );
 };
