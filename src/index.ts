@@ -13,6 +13,7 @@ export { PLATFORMS, findPlatform, type Platform } from './core/catalog.js';
 export { COUNTRIES, findCountry, countryName } from './core/countries.js';
 export { TIERS, tierFor, nextTier, type Tier } from './core/tiers.js';
 export { TnError, ERRORS, EXIT, exitCodeFor, type ErrorCode, type ErrorBody } from './core/errors.js';
+export { sign as signWebhook, webhookHeaders } from './core/signing.js';
 export { formatUsd, parseUsd, toUsd, MICROS_PER_USD, type Micros } from './core/money.js';
 export { systemClock, type Clock } from './core/clock.js';
 export type { Order, OrderStatus } from './core/order.js';

@@ -12,6 +12,7 @@ import { defineCompletion } from './commands/completion.js';
 import { defineConfig } from './commands/config.js';
 import { defineHealth } from './commands/health.js';
 import { defineHelp } from './commands/help.js';
+import { defineListen } from './commands/listen.js';
 import { defineOrder } from './commands/order.js';
 import { defineRetry } from './commands/retry.js';
 import { defineServe } from './commands/serve.js';
@@ -20,6 +21,7 @@ import { defineStatus } from './commands/status.js';
 import { defineUsage } from './commands/usage.js';
 import { defineVerify } from './commands/verify.js';
 import { defineWait } from './commands/wait.js';
+import { defineWebhook } from './commands/webhook.js';
 import { Factory } from './factory.js';
 import { processIO, type IO } from './io.js';
 import { printJson } from './output.js';
@@ -40,6 +42,8 @@ const COMMANDS: readonly DefineCommand[] = [
   defineAgent,
   defineAuth,
   defineHealth,
+  defineWebhook,
+  defineListen,
   defineConfig,
   defineServe,
   defineAdmin,

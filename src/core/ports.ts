@@ -47,6 +47,8 @@ export interface Store {
   /** Called after each commit with the events it wrote, in order. */
   onEvents(listener: (events: OutboxEvent[]) => void): void;
   eventsAfter(accountId: string, afterId: number, limit: number): Promise<OutboxEvent[]>;
+  /** The outbox position of an account's event by its webhook-id; null if unknown. */
+  eventPosition(accountId: string, msgId: string): Promise<number | null>;
   /** For each account, its oldest pending delivery if it is due: deliveries of one account go in order. */
   dueDeliveries(now: number, limit: number): Promise<DueDelivery[]>;
   nextDeliveryAt(): Promise<number | null>;

@@ -599,6 +599,15 @@ export class BrokerCore {
     return { secret, previous_secret_expires_at: new Date(until).toISOString() };
   }
 
+  /**
+   * Where a stream resumes: the outbox position of the event a client saw last (its `msg_…` id, as
+   * sent in the stream's `id:` lines); undefined when none is given or it is not this account's.
+   */
+  async eventPosition(accountId: string, lastEventId: string | undefined): Promise<number | undefined> {
+    if (lastEventId === undefined || !/^msg_[0-9A-Z]{26}$/.test(lastEventId)) return undefined;
+    return (await this.store.eventPosition(accountId, lastEventId)) ?? undefined;
+  }
+
   /** Outbox events of the account after `afterId`, oldest first: for streams resuming with Last-Event-ID. */
   async eventsAfter(accountId: string, afterId: number, limit = 1000): Promise<OutboxEvent[]> {
     return this.store.eventsAfter(accountId, afterId, limit);

@@ -197,7 +197,7 @@ export const OptionalKeyBody = Type.Union([Type.Object({ ...ApiKeyField }, { add
 export const Health = Type.Object({ status: Type.String(), uptime_seconds: Type.Number(), version: Type.String() });
 
 export const EventsQuery = Type.Object(
-  { last_event_id: Type.Optional(Type.Integer({ minimum: 0, description: 'resume after this event id (same as the Last-Event-ID header)' })) },
+  { last_event_id: Type.Optional(Type.String({ maxLength: 64, description: 'resume after this event (its id, msg_…), like the Last-Event-ID header' })) },
   { additionalProperties: false },
 );
 

@@ -1,30 +1,13 @@
-import { createHmac } from 'node:crypto';
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { DeliveryOutcome, DueDelivery } from '../core/ports.js';
+import { webhookHeaders } from '../core/signing.js';
 import type { BrokerCore } from '../core/service.js';
 
 /** Svix's schedule (API.md §6): the first try at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
 export const RETRY_SCHEDULE_MS: readonly number[] = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
 export const DELIVERY_TIMEOUT_MS = 15_000;
-
-// ── Standard Webhooks signatures ──────────────────────────────────────────
-
-/** `v1,<base64 HMAC-SHA256>` of `id.timestamp.body`, keyed with the secret's bytes (the part after `whsec_`). */
-export function sign(secret: string, msgId: string, timestamp: number, body: string): string {
-  const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice(6) : secret, 'base64');
-  return `v1,${createHmac('sha256', key).update(`${msgId}.${timestamp}.${body}`).digest('base64')}`;
-}
-
-/** The three headers of a delivery; one signature per active secret, so rotation breaks no receiver. */
-export function webhookHeaders(secrets: readonly string[], msgId: string, timestamp: number, body: string): Record<string, string> {
-  return {
-    'webhook-id': msgId,
-    'webhook-timestamp': String(timestamp),
-    'webhook-signature': secrets.map((s) => sign(s, msgId, timestamp, body)).join(' '),
-  };
-}
 
 // ── SSRF guard ─────────────────────────────────────────────────────────────
 

@@ -628,6 +628,10 @@ export class SqliteStore implements Store {
       .map(toEvent);
   }
 
+  async eventPosition(accountId: string, msgId: string): Promise<number | null> {
+    return this.sql<[string, string], { id: number }>('SELECT id FROM events WHERE msg_id = ? AND account_id = ?').get(msgId, accountId)?.id ?? null;
+  }
+
   async dueDeliveries(now: number, limit: number): Promise<DueDelivery[]> {
     return this.sql<[number, number], EventRow & { delivery_id: number; attempts: number; url: string }>(
       `SELECT d.id AS delivery_id, d.attempts, d.url, e.* FROM deliveries d JOIN events e ON e.id = d.event_id

@@ -61,13 +61,14 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const accountId = request.accountId;
       const header = request.headers['last-event-id'];
-      const resumeFrom = typeof header === 'string' && /^\d{1,15}$/.test(header) ? Number(header) : request.query.last_event_id;
+      const resumeFrom = await app.core.eventPosition(request.accountId, typeof header === 'string' && header !== '' ? header : request.query.last_event_id);
       const stream = openSse(request, reply, app.heartbeatMs);
       let sent = resumeFrom ?? 0;
       const send = (e: OutboxEvent): void => {
         if (e.id <= sent) return;
         sent = e.id;
-        stream.sendJson(e.type, e.payload, String(e.id));
+        // The id is the event's webhook-id, so a client can resume with it and forward it as it is.
+        stream.sendJson(e.type, e.payload, e.msgId);
       };
       // Live events wait in a buffer while the outbox is replayed, so none falls in between.
       let buffer: OutboxEvent[] | null = resumeFrom === undefined ? null : [];
