@@ -20,6 +20,7 @@ import { defineServices } from './commands/services.js';
 import { defineStatus } from './commands/status.js';
 import { defineUsage } from './commands/usage.js';
 import { defineVerify } from './commands/verify.js';
+import { defineUi } from './commands/ui.js';
 import { defineWait } from './commands/wait.js';
 import { defineWebhook } from './commands/webhook.js';
 import { Factory } from './factory.js';
@@ -46,6 +47,7 @@ const COMMANDS: readonly DefineCommand[] = [
   defineListen,
   defineConfig,
   defineServe,
+  defineUi,
   defineAdmin,
   defineCompletion,
   defineHelp,
@@ -110,12 +112,15 @@ export async function main(argv: readonly string[], io: IO = processIO()): Promi
     factory = new Factory(io, { endpoint: opts.endpoint, json: opts.json === true, color: io.color, quiet: io.quiet });
   });
 
-  if (argv.length === 0) {
+  // Plain `tn` on a terminal opens the app; piped or in CI it prints help, as scripts expect.
+  const interactive = io.stdinIsTTY && io.stdoutIsTTY && !io.env.CI;
+  if (argv.length === 0 && !interactive) {
     program.outputHelp();
     return EXIT.ok;
   }
+  const args = argv.length === 0 ? ['ui'] : argv;
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(args, { from: 'user' });
     return exitCode;
   } catch (err) {
     return reportError(err, io, json);
