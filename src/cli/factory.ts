@@ -68,8 +68,17 @@ export class Factory {
   private async openBroker(): Promise<Broker> {
     const endpoint = await this.endpoint();
     if (endpoint !== 'local') {
-      const { RemoteBroker } = await import('../client/remote.js');
-      return new RemoteBroker({ endpoint, apiKey: this.io.env.TN_API_KEY || (await this.config()).apiKeyFor(endpoint) });
+      const [{ RemoteBroker }, { FileCache }, { dataDir }, { join }] = await Promise.all([
+        import('../client/remote.js'),
+        import('./cache.js'),
+        import('./paths.js'),
+        import('node:path'),
+      ]);
+      return new RemoteBroker({
+        endpoint,
+        apiKey: this.io.env.TN_API_KEY || (await this.config()).apiKeyFor(endpoint),
+        cache: new FileCache(join(dataDir(this.io.env), 'cache')),
+      });
     }
     const { EmbeddedBroker, ensureSandboxKey } = await import('../client/embedded.js');
     const core = await this.core();

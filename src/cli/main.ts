@@ -14,6 +14,8 @@ import { defineHealth } from './commands/health.js';
 import { defineHelp } from './commands/help.js';
 import { defineListen } from './commands/listen.js';
 import { defineOrder } from './commands/order.js';
+import { defineOrders } from './commands/orders.js';
+import { definePrices } from './commands/prices.js';
 import { defineRetry } from './commands/retry.js';
 import { defineServe } from './commands/serve.js';
 import { defineServices } from './commands/services.js';
@@ -37,7 +39,9 @@ const COMMANDS: readonly DefineCommand[] = [
   defineRetry,
   defineBatch,
   defineServices,
+  definePrices,
   defineAvailability,
+  defineOrders,
   defineAccount,
   defineUsage,
   defineAgent,

@@ -11,12 +11,16 @@ import type {
   VerifyRequest,
   WaitOptions,
   WebhookInfo,
+  OrderPage,
+  OrderQuery,
+  PriceList,
+  PriceQuery,
 } from '../core/broker.js';
 import type { Clock } from '../core/clock.js';
 import { TnError } from '../core/errors.js';
 import { cents } from '../core/money.js';
 import type { Order } from '../core/order.js';
-import { BrokerCore } from '../core/service.js';
+import { BrokerCore, type DeliveryGuard } from '../core/service.js';
 import { Simulator, type SimulatorOptions } from '../providers/simulator.js';
 import { openSqliteStore } from '../store/sqlite.js';
 
@@ -27,6 +31,7 @@ export interface CoreFileOptions {
   simulator?: SimulatorOptions;
   clock?: Clock;
   orderTtlMs?: number;
+  deliveryGuard?: DeliveryGuard | false;
 }
 
 /** The core on a SQLite file with the simulator as its source of numbers. */
@@ -36,6 +41,7 @@ export function openCoreOnFile(dbFile: string, options: CoreFileOptions = {}): B
     sources: [new Simulator(options.simulator)],
     clock: options.clock,
     orderTtlMs: options.orderTtlMs,
+    deliveryGuard: options.deliveryGuard,
   });
 }
 
@@ -101,6 +107,14 @@ export class EmbeddedBroker implements Broker {
 
   agent(query: string): Promise<AgentAnswer> {
     return this.core.agent(this.accountId, query);
+  }
+
+  prices(query: PriceQuery): Promise<PriceList> {
+    return this.core.prices(this.accountId, query);
+  }
+
+  orders(query: OrderQuery = {}): Promise<OrderPage> {
+    return this.core.orders(this.accountId, query);
   }
 
   setWebhook(url: string, options: { lowBalanceThreshold?: number } = {}): Promise<{ url: string; secret: string }> {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { createParser } from 'eventsource-parser';
@@ -16,6 +16,10 @@ import type {
   VerifyRequest,
   WaitOptions,
   WebhookInfo,
+  OrderPage,
+  OrderQuery,
+  PriceList,
+  PriceQuery,
 } from '../core/broker.js';
 import { TnError, type ErrorCode } from '../core/errors.js';
 import type { Order } from '../core/order.js';
@@ -31,7 +35,17 @@ export interface RemoteOptions {
   /** Longest wait between retries, whatever `Retry-After` says (default 30 s). */
   maxRetryDelayMs?: number;
   dispatcher?: Dispatcher;
+  /** Where price lists are kept for a minute, as upstream price APIs ask of their clients (e.g. a file cache across CLI runs). */
+  cache?: ResponseCache;
 }
+
+export interface ResponseCache {
+  get(key: string): unknown;
+  set(key: string, value: unknown, ttlMs: number): void;
+}
+
+/** Price lists change rarely and are rate limited upstream: a minute of caching is what clients are asked for. */
+export const PRICE_CACHE_MS = 60_000;
 
 export interface Health {
   status: string;
@@ -71,6 +85,7 @@ export class RemoteBroker implements Broker {
   private readonly maxRetryDelayMs: number;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
+  private readonly cache?: ResponseCache;
 
   constructor(options: RemoteOptions) {
     this.endpoint = options.endpoint.replace(/\/+$/, '').replace(/\/api\/v1$/, '');
@@ -80,6 +95,7 @@ export class RemoteBroker implements Broker {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
     this.ownsDispatcher = options.dispatcher === undefined;
+    this.cache = options.cache;
     this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, connections: 64 });
   }
 
@@ -156,6 +172,21 @@ export class RemoteBroker implements Broker {
   agent(query: string): Promise<AgentAnswer> {
     // An agent query may order: not repeated.
     return this.call({ method: 'POST', path: '/agent', body: { query }, safe: false, timeoutMs: 160_000 });
+  }
+
+  async prices(query: PriceQuery): Promise<PriceList> {
+    const params: Record<string, string> = query.by === 'country' ? { by: 'country', platform: query.platform } : { by: 'service', country: query.country };
+    const key = `prices ${this.endpoint} ${this.apiKey ? hashKey(this.apiKey) : '-'} ${JSON.stringify(params)}`;
+    const cached = this.cache?.get(key) as PriceList | undefined;
+    if (cached) return cached;
+    const list = await this.call<PriceList>({ method: 'GET', path: '/prices', query: params, safe: true, auth: this.apiKey !== undefined });
+    this.cache?.set(key, list, PRICE_CACHE_MS);
+    return list;
+  }
+
+  orders(query: OrderQuery = {}): Promise<OrderPage> {
+    const params = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined)) as Record<string, string | number>;
+    return this.call({ method: 'GET', path: '/orders', query: params, safe: true });
   }
 
   setWebhook(url: string, options: { lowBalanceThreshold?: number } = {}): Promise<{ url: string; secret: string }> {
@@ -281,8 +312,9 @@ export class RemoteBroker implements Broker {
       const text = await res.body.text();
       if (res.statusCode < 300) return { ok: true, value: (text === '' ? undefined : JSON.parse(text)) as T };
       const error = errorFrom(res.statusCode, text, res.headers);
-      // A 429 means the server did nothing; a 503 "unavailable" (not "no_numbers") is worth another try when safe.
-      const retryable = res.statusCode === 429 || (res.statusCode === 503 && error.code === 'unavailable' && c.safe);
+      // A rate-limit 429 means the server did nothing (a delivery-rate refusal lasts hours: not retried);
+      // a 503 "unavailable" (not "no_numbers") is worth another try when safe.
+      const retryable = error.code === 'rate_limited' || (res.statusCode === 503 && error.code === 'unavailable' && c.safe);
       return { ok: false, error, retryable, delayMs: retryAfterMs(res.headers['retry-after']) };
     } catch (err) {
       if (c.signal?.aborted) return { ok: false, error: new TnError('unavailable', 'The request was interrupted.'), retryable: false };
@@ -295,6 +327,9 @@ export class RemoteBroker implements Broker {
 }
 
 const newKey = (): string => `tn-${randomUUID()}`;
+
+/** Cache entries are per key holder (prices include `your_price`), without writing the key itself anywhere. */
+const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex').slice(0, 16);
 
 /** 200 ms, 400 ms, 800 ms … with ±25% jitter, so clients that failed together do not retry together. */
 const backoff = (attempt: number): number => 200 * 2 ** attempt * (0.75 + Math.random() * 0.5);

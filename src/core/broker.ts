@@ -24,6 +24,10 @@ export interface Broker {
   verify(request: VerifyRequest, options?: VerifyOptions): Promise<Order>;
   batch(items: OrderRequest[]): Promise<BatchResult>;
   agent(query: string): Promise<AgentAnswer>;
+  /** Price list: every country for one platform (`by: 'country'`) or every platform in one country (`by: 'service'`). */
+  prices(query: PriceQuery): Promise<PriceList>;
+  /** The account's order history, newest first, one page at a time. */
+  orders(query?: OrderQuery): Promise<OrderPage>;
   setWebhook(url: string, options?: { lowBalanceThreshold?: number }): Promise<{ url: string; secret: string }>;
   webhook(): Promise<WebhookInfo>;
   removeWebhook(): Promise<void>;
@@ -131,6 +135,8 @@ export interface AccountInfo {
   recent_orders: Order[];
   /** True on the embedded broker's sandbox account. */
   sandbox?: boolean;
+  /** Where the delivery-rate guard currently refuses new orders. */
+  delivery_guards?: DeliveryGuardState[];
 }
 
 export interface UsagePlatform {
@@ -172,4 +178,48 @@ export interface AgentAnswer {
   prices?: ServiceItem[];
   balance?: number;
   availability?: AvailabilityItem[];
+}
+
+export type PriceQuery = { by: 'country'; platform: string } | { by: 'service'; country: string };
+
+export interface PriceItem {
+  platform: string;
+  country: string;
+  price: number;
+  your_price: number;
+  stock: number;
+}
+
+export interface PriceList {
+  by: 'country' | 'service';
+  platform?: string;
+  country?: string;
+  items: PriceItem[];
+}
+
+export interface OrderQuery {
+  status?: string;
+  platform?: string;
+  country?: string;
+  /** ISO 8601 date or date-time. */
+  since?: string;
+  until?: string;
+  page?: number;
+  limit?: number;
+}
+
+export interface OrderPage {
+  orders: Order[];
+  page: number;
+  limit: number;
+  pages: number;
+  total: number;
+}
+
+export interface DeliveryGuardState {
+  platform: string;
+  country: string;
+  ended: number;
+  delivered: number;
+  lifts_at: string;
 }

@@ -15,6 +15,7 @@ export const ERRORS = {
   payload_too_large: { status: 413, exit: 2 },
   idempotency_key_reused: { status: 422, exit: 9 },
   rate_limited: { status: 429, exit: 7 },
+  delivery_rate_low: { status: 429, exit: 7 },
   no_numbers: { status: 503, exit: 8 },
   unavailable: { status: 503, exit: 8 },
   internal: { status: 500, exit: 1 },

@@ -32,6 +32,14 @@ export interface Store {
   dueWork(now: number, limit: number): Promise<DueWork>;
   /** Earliest moment anything (an SMS, an expiry) falls due; null when nothing is pending. */
   nextDueAt(): Promise<number | null>;
+  /** Prices the operator set per platform and country (others come from the catalogue). */
+  priceOverrides(): Promise<PriceOverride[]>;
+  /** Sets (or with null removes) the price of a platform in a country; `*` is every country. */
+  setPrice(platform: string, country: string, price: Micros | null): Promise<void>;
+  /** One page of an account's orders, newest first, and how many match in all. */
+  listOrders(accountId: string, filter: OrderFilter, limit: number, offset: number): Promise<{ orders: OrderRecord[]; total: number }>;
+  /** Orders of one account, platform and country created since a moment: what the delivery-rate guard looks at. */
+  guardStats(accountId: string, platform: string, country: string, since: number): GuardStats;
   /** Numbers held by orders, per platform and country: active ones, and completed ones that may still be retried. */
   numbersInUse(now: number): Promise<{ platform: string; country: string; count: number }[]>;
   orderFacts(filter: { since: number; accountId?: string }): Promise<OrderFact[]>;
@@ -93,6 +101,8 @@ export interface PlaceOrderInput {
   /** Chooses a free number, asking the store which are held; null when none is left. */
   pickPhone(isTaken: (phone: string) => boolean): string | null;
   idempotency?: { key: string; requestHash: string; respond(order: OrderRecord): string };
+  /** Checked inside the order's transaction: throws to refuse the order (the delivery-rate guard). */
+  admit?(stats: (since: number) => GuardStats): void;
 }
 
 export type PlaceOrderResult =
@@ -188,4 +198,29 @@ export interface AttemptLog {
   error: string | null;
   attempt: number;
   state: 'pending' | 'delivered' | 'failed';
+}
+
+export interface PriceOverride {
+  platform: string;
+  country: string;
+  price: Micros;
+}
+
+export interface OrderFilter {
+  status?: OrderStatus;
+  platform?: string;
+  country?: string;
+  since?: number;
+  until?: number;
+}
+
+export interface GuardStats {
+  /** Orders created in the window. */
+  orders: number;
+  /** Of those, the ones that have ended (completed, cancelled, expired, failed). */
+  ended: number;
+  /** Of the ended ones, those that received an SMS. */
+  delivered: number;
+  /** Creation time of the oldest order in the window, or null. */
+  oldest: number | null;
 }

@@ -15,6 +15,11 @@ import type {
   Usage,
   VerifyRequest,
   WebhookInfo,
+  DeliveryGuardState,
+  OrderPage,
+  OrderQuery,
+  PriceItem,
+  PriceList,
 } from './broker.js';
 import { PLATFORMS, requirePlatform, type Platform } from './catalog.js';
 import { systemClock, type Clock } from './clock.js';
@@ -22,9 +27,9 @@ import { countryName, requireCountry } from './countries.js';
 import { TnError, invalid, isTnError, notFound } from './errors.js';
 import { extractCode } from './extract.js';
 import { accountId as newAccountId, hashApiKey, newApiKey, newWebhookSecret, orderId as newOrderId } from './ids.js';
-import { discounted, formatUsd, toUsd, usdNumberToMicros, type Micros } from './money.js';
-import { ORDER_TTL_MS, orderNotActive, toOrderView, type Order, type OrderRecord } from './order.js';
-import type { AuditReport, OrderFact, OutboxEvent, PlaceOrderResult, Store } from './ports.js';
+import { MICROS_PER_CENT, discounted, formatUsd, toUsd, usdNumberToMicros, type Micros } from './money.js';
+import { ORDER_STATUSES, ORDER_TTL_MS, orderNotActive, toOrderView, type Order, type OrderRecord, type OrderStatus } from './order.js';
+import type { AuditReport, GuardStats, OrderFact, OrderFilter, OutboxEvent, PlaceOrderResult, Store } from './ports.js';
 import { nextTier, tierFor } from './tiers.js';
 import { summariseUsage } from './usage.js';
 import type { NumberSource } from '../providers/types.js';
@@ -49,7 +54,22 @@ export interface CoreOptions {
   orderTtlMs?: number;
   /** Shown by `register` and `account`; an operator fills it in, the sandbox has none. */
   depositAddresses?: Record<string, string>;
+  /** The delivery-rate guard (TempNumber's 7% rule); `false` turns it off. */
+  deliveryGuard?: DeliveryGuard | false;
 }
+
+/**
+ * From the `minOrders`-th order of one account for one platform in one country within `windowMs`,
+ * if fewer than `minRate` of the ended ones received an SMS, further orders there are refused
+ * until the window moves on: it keeps a pool of numbers from being burned.
+ */
+export interface DeliveryGuard {
+  minOrders: number;
+  minRate: number;
+  windowMs: number;
+}
+
+export const DEFAULT_DELIVERY_GUARD: DeliveryGuard = { minOrders: 5, minRate: 0.07, windowMs: 24 * 3600_000 };
 
 /** What changed, for anyone listening in-process (waits now; streams and webhooks later). */
 export interface OrderEvent {
@@ -92,6 +112,7 @@ export class BrokerCore {
   private readonly clock: Clock;
   private readonly orderTtlMs: number;
   private readonly depositAddresses: Record<string, string>;
+  private readonly guard: DeliveryGuard | null;
   private readonly watched = new Map<string, Watch>();
   private readonly keyCache = new Map<string, string>();
   private readonly soldOut = new Map<string, number>();
@@ -105,6 +126,7 @@ export class BrokerCore {
     this.clock = options.clock ?? systemClock;
     this.orderTtlMs = options.orderTtlMs ?? ORDER_TTL_MS;
     this.depositAddresses = options.depositAddresses ?? {};
+    this.guard = options.deliveryGuard === false ? null : (options.deliveryGuard ?? DEFAULT_DELIVERY_GUARD);
     this.events.setMaxListeners(0);
     this.store.onEvents((events) => {
       for (const event of events) this.events.emit('outbox', event);
@@ -199,6 +221,7 @@ export class BrokerCore {
       webhook: account.webhookUrl ? { url: account.webhookUrl } : null,
       recent_orders: recent.map(toOrderView),
       sandbox: account.sandbox,
+      delivery_guards: await this.deliveryGuards(accountId),
     };
   }
 
@@ -254,6 +277,88 @@ export class BrokerCore {
         };
       }),
     };
+  }
+
+  // ── price lists and history ──────────────────────────────────────────
+
+  async prices(accountId: string | undefined, query: { by?: unknown; platform?: unknown; country?: unknown }): Promise<PriceList> {
+    const discount = accountId ? await this.discountPercent(accountId) : 0;
+    const table = await this.priceTable();
+    const held = await this.store.numbersInUse(this.now());
+    const item = (platform: Platform, country: string): PriceItem => {
+      const price = table.get(`${platform.id}/${country}`) ?? table.get(`${platform.id}/*`) ?? platform.price;
+      let stock = 0;
+      for (const source of this.sources) {
+        if (!source.countries(platform.id).includes(country)) continue;
+        stock += Math.max(0, source.capacity(platform.id, country) - (held.find((h) => h.platform === platform.id && h.country === country)?.count ?? 0));
+      }
+      return { platform: platform.id, country, price: toUsd(price), your_price: toUsd(discounted(price, discount)), stock };
+    };
+    if (query.by === 'country') {
+      const platform = requirePlatform(query.platform);
+      const countries = new Set([...this.sources.flatMap((s) => s.countries(platform.id)), ...[...table.keys()].filter((k) => k.startsWith(`${platform.id}/`)).map((k) => k.split('/')[1]!)]);
+      countries.delete('*');
+      return { by: 'country', platform: platform.id, items: [...countries].sort().map((c) => item(platform, c)) };
+    }
+    if (query.by === 'service') {
+      const country = requireCountry(query.country);
+      if (country === 'any') throw invalid('Parameter "country" must name a country for by=service.');
+      return { by: 'service', country, items: PLATFORMS.map((p) => item(p, country)) };
+    }
+    throw invalid('Parameter "by" must be "country" (with "platform") or "service" (with "country").');
+  }
+
+  async orders(accountId: string, query: OrderQuery = {}): Promise<OrderPage> {
+    const page = query.page ?? 1;
+    const limit = query.limit ?? 20;
+    if (!Number.isInteger(page) || page < 1 || page > 1_000_000) throw invalid('Parameter "page" must be a whole number of at least 1.');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalid('Parameter "limit" must be a whole number from 1 to 100.');
+    if (query.status !== undefined && !ORDER_STATUSES.includes(query.status as OrderStatus)) {
+      throw invalid(`Parameter "status" must be one of ${ORDER_STATUSES.join(', ')}.`);
+    }
+    const filter: OrderFilter = {
+      status: query.status as OrderStatus | undefined,
+      platform: query.platform === undefined ? undefined : requirePlatform(query.platform).id,
+      country: query.country === undefined ? undefined : requireCountry(query.country),
+      since: query.since === undefined ? undefined : parseInstant(query.since, 'since'),
+      until: query.until === undefined ? undefined : parseInstant(query.until, 'until'),
+    };
+    if (filter.country === 'any') filter.country = undefined;
+    await this.catchUp();
+    const { orders, total } = await this.store.listOrders(accountId, filter, limit, (page - 1) * limit);
+    return { orders: orders.map(toOrderView), page, limit, pages: Math.ceil(total / limit), total };
+  }
+
+  /** The operator's price for a platform in a country (`*`: every country), or null to fall back to the catalogue. */
+  async setPrice(platform: unknown, country: unknown, price: Micros | null): Promise<{ platform: string; country: string; price: number | null }> {
+    const p = requirePlatform(platform);
+    const c = country === '*' ? '*' : requireCountry(country);
+    if (c === 'any') throw invalid('Name a country, or * for every country.');
+    if (price !== null && (!Number.isSafeInteger(price) || price < 0 || price % MICROS_PER_CENT !== 0)) {
+      throw invalid('Prices are whole cents, so that tier discounts stay exact.');
+    }
+    await this.store.setPrice(p.id, c, price);
+    return { platform: p.id, country: c, price: price === null ? null : toUsd(price) };
+  }
+
+  async priceOverrides(): Promise<{ platform: string; country: string; price: number }[]> {
+    return (await this.store.priceOverrides()).map((p) => ({ ...p, price: toUsd(p.price) }));
+  }
+
+  /** Where the delivery-rate guard refuses this account's orders right now. */
+  async deliveryGuards(accountId: string): Promise<DeliveryGuardState[]> {
+    const guard = this.guard;
+    if (!guard) return [];
+    const now = this.now();
+    const recent = (await this.store.orderFacts({ since: now - guard.windowMs, accountId })).map((f) => `${f.platform}/${f.country}`);
+    const states: DeliveryGuardState[] = [];
+    for (const key of new Set(recent)) {
+      const [platform, country] = key.split('/') as [string, string];
+      const s = this.store.guardStats(accountId, platform, country, now - guard.windowMs);
+      if (s.orders < guard.minOrders - 1 || s.ended === 0 || s.delivered / s.ended >= guard.minRate) continue;
+      states.push({ platform, country, ended: s.ended, delivered: s.delivered, lifts_at: new Date(s.oldest! + guard.windowMs).toISOString() });
+    }
+    return states;
   }
 
   // ── orders ────────────────────────────────────────────────────────────
@@ -658,7 +763,10 @@ export class BrokerCore {
           };
     // Each candidate in turn: the store finds out inside the order's transaction whether it has a free number.
     let result: PlaceOrderResult | undefined;
+    let refusal: TnError | undefined;
+    const prices = await this.priceTable();
     for (const { source, country } of this.candidates(platform, requested, now)) {
+      const base = prices.get(`${platform.id}/${country}`) ?? prices.get(`${platform.id}/*`) ?? platform.price;
       const delay = source.planDelivery('order');
       try {
         result = await this.store.placeOrder({
@@ -667,7 +775,8 @@ export class BrokerCore {
           platform: platform.id,
           country,
           source: source.id,
-          priceFor: (completed) => discounted(platform.price, tierFor(completed).discountPercent),
+          priceFor: (completed) => discounted(base, tierFor(completed).discountPercent),
+          admit: (stats) => this.admit(platform, country, now, stats),
           createdAt: now,
           expiresAt: now + this.orderTtlMs,
           smsDueAt: delay === null ? null : now + delay,
@@ -676,10 +785,15 @@ export class BrokerCore {
         });
         break;
       } catch (err) {
+        if (err instanceof TnError && err.code === 'delivery_rate_low' && requested === 'any') {
+          refusal = err;
+          continue;
+        }
         if (!(err instanceof TnError && err.code === 'no_numbers')) throw err;
         this.soldOut.set(`${source.id}/${platform.id}/${country}`, now + SOLD_OUT_MEMORY_MS);
       }
     }
+    if (!result && refusal) throw refusal;
     if (!result) {
       const where = requested === 'any' ? '' : ` in ${countryName(requested) ?? requested}`;
       throw new TnError('no_numbers', `No ${platform.name} numbers are available${where} right now: try another country or later.`);
@@ -689,6 +803,26 @@ export class BrokerCore {
     }
     this.publish('order.created', result.order);
     return { order: result.order };
+  }
+
+  /** Refuses an order where this account's recent orders show the numbers are not getting SMS (see `DeliveryGuard`). */
+  private admit(platform: Platform, country: string, now: number, stats: (since: number) => GuardStats): void {
+    const guard = this.guard;
+    if (!guard) return;
+    const s = stats(now - guard.windowMs);
+    if (s.orders + 1 < guard.minOrders || s.ended === 0 || s.delivered / s.ended >= guard.minRate) return;
+    const liftsAt = new Date(s.oldest! + guard.windowMs).toISOString();
+    throw new TnError(
+      'delivery_rate_low',
+      `Only ${s.delivered} of your last ${s.ended} ended ${platform.name} orders in ${countryName(country) ?? country} received an SMS ` +
+        `(below ${Math.round(guard.minRate * 100)}%): new orders there are paused until ${liftsAt}. Another country or platform is not affected.`,
+      { retry_after: Math.max(1, Math.ceil((s.oldest! + guard.windowMs - now) / 1000)), lifts_at: liftsAt, platform: platform.id, country },
+    );
+  }
+
+  /** Operator prices by `platform/country` (and `platform/*`), over the catalogue's. */
+  private async priceTable(): Promise<Map<string, Micros>> {
+    return new Map((await this.store.priceOverrides()).map((p) => [`${p.platform}/${p.country}`, p.price]));
   }
 
   /**
@@ -817,6 +951,13 @@ export class BrokerCore {
     clearInterval(this.watcher.timer);
     this.watcher = null;
   }
+}
+
+/** An ISO 8601 date or date-time, as epoch milliseconds. */
+function parseInstant(text: unknown, name: string): number {
+  const ms = typeof text === 'string' && /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(ms)) throw invalid(`Parameter "${name}" must be an ISO 8601 date or date-time, e.g. 2026-11-21 or 2026-11-21T12:00:00Z.`);
+  return ms;
 }
 
 /** Only absolute http(s) URLs without credentials, of a sane length (API.md §5). */

@@ -19,6 +19,8 @@ export interface RateLimits {
   perKeyPerSecond: number;
   /** `register` calls per hour per client IP; 0 turns it off. */
   registerPerHour: number;
+  /** Extra limits for single routes, keyed `METHOD /api/v1/path` (TempNumber's table is the documented strict example). */
+  routes?: Record<string, { limit: number; windowSeconds: number }>;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimits = { perKeyPerSecond: 100, registerPerHour: 30 };
@@ -151,6 +153,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       : new TokenBuckets({ name: 'register', rate: registerLimit / 3600, burst: registerLimit });
 
   // Callback-style hooks: no promise per request where nothing waits.
+  const perRoute = new Map(
+    options.rateLimits?.perKeyPerSecond === 0
+      ? []
+      : Object.entries(options.rateLimits?.routes ?? {}).map(([route, l]) => [
+          route,
+          new TokenBuckets({ name: route.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, ''), rate: l.limit / l.windowSeconds, burst: l.limit }),
+        ]),
+  );
+
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
@@ -193,6 +204,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       if (request.routeOptions.url === '/api/v1/register') {
         if (perIpRegister) limit(perIpRegister, `ip:${request.ip}`, reply);
       } else if (perKey && (key || request.routeOptions.config.auth)) limit(perKey, key ? `key:${key}` : `ip:${request.ip}`, reply);
+      const route = perRoute.get(`${request.method} ${request.routeOptions.url}`);
+      if (route) limit(route, key ? `key:${key}` : `ip:${request.ip}`, reply);
     } catch (err) {
       return done(err as Error);
     }

@@ -150,6 +150,9 @@ export const AccountInfo = Type.Object({
   webhook: Nullable(Type.Object({ url: Type.String() })),
   recent_orders: Type.Array(OrderRef),
   sandbox: Type.Optional(Type.Boolean()),
+  delivery_guards: Type.Optional(
+    Type.Array(Type.Object({ platform: Type.String(), country: Type.String(), ended: Type.Integer(), delivered: Type.Integer(), lifts_at: Iso })),
+  ),
 });
 
 export const UsageQuery = Type.Object({ days: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, default: 30 })) }, { additionalProperties: false });
@@ -200,6 +203,43 @@ export const EventsQuery = Type.Object(
   { last_event_id: Type.Optional(Type.String({ maxLength: 64, description: 'resume after this event (its id, msg_…), like the Last-Event-ID header' })) },
   { additionalProperties: false },
 );
+
+export const PricesQuery = Type.Object(
+  {
+    by: Type.Union([Type.Literal('country'), Type.Literal('service')], { description: 'country: every country for one platform; service: every platform in one country' }),
+    platform: Type.Optional(PlatformField),
+    country: Type.Optional(CountryField),
+  },
+  { additionalProperties: false },
+);
+
+export const PriceList = Type.Object({
+  by: Type.String(),
+  platform: Type.Optional(Type.String()),
+  country: Type.Optional(Type.String()),
+  items: Type.Array(Type.Object({ platform: Type.String(), country: Type.String(), price: Usd, your_price: Usd, stock: Type.Integer({ minimum: 0 }) })),
+});
+
+export const OrdersQuery = Type.Object(
+  {
+    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('completed'), Type.Literal('cancelled'), Type.Literal('expired'), Type.Literal('failed')])),
+    platform: Type.Optional(PlatformField),
+    country: Type.Optional(CountryField),
+    since: Type.Optional(Type.String({ maxLength: 40, description: 'ISO 8601 date or date-time (inclusive)' })),
+    until: Type.Optional(Type.String({ maxLength: 40, description: 'ISO 8601 date or date-time (exclusive)' })),
+    page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  },
+  { additionalProperties: false },
+);
+
+export const OrderPage = Type.Object({
+  orders: Type.Array(OrderRef),
+  page: Type.Integer(),
+  limit: Type.Integer(),
+  pages: Type.Integer(),
+  total: Type.Integer(),
+});
 
 export const OrderParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
 

@@ -1,4 +1,5 @@
 import { openCoreOnFile } from '../client/embedded.js';
+import type { DeliveryGuard } from '../core/service.js';
 import type { SimulatorOptions } from '../providers/simulator.js';
 import { buildApp, type RateLimits } from './app.js';
 
@@ -14,6 +15,7 @@ export interface StartOptions {
   log?: boolean;
   allowPrivateWebhooks?: boolean;
   webhookSchedule?: readonly number[];
+  deliveryGuard?: DeliveryGuard | false;
 }
 
 export interface RunningServer {
@@ -25,7 +27,7 @@ export interface RunningServer {
 
 /** `tn serve`: the app on a database file, listening, with a graceful stop. */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
-  const core = openCoreOnFile(options.db, { simulator: options.simulator });
+  const core = openCoreOnFile(options.db, { simulator: options.simulator, deliveryGuard: options.deliveryGuard });
   const release = new AbortController();
   const app = await buildApp({
     core,

@@ -131,4 +131,15 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE accounts ADD COLUMN low_balance_threshold INTEGER NOT NULL DEFAULT 1000000 CHECK (low_balance_threshold >= 0);
   ALTER TABLE accounts ADD COLUMN low_balance_notified INTEGER NOT NULL DEFAULT 0;
   `,
+  // 5: prices the operator sets per platform and country (whole cents, so discounts stay exact),
+  // and an index for the delivery-rate guard's look at one account, platform and country.
+  `
+  CREATE TABLE prices (
+    platform TEXT NOT NULL,
+    country TEXT NOT NULL,
+    price INTEGER NOT NULL CHECK (price >= 0 AND price % 10000 = 0),
+    PRIMARY KEY (platform, country)
+  ) STRICT;
+  CREATE INDEX orders_guard ON orders(account_id, platform, country, created_at);
+  `,
 ];

@@ -18,6 +18,9 @@ import type {
   DueDelivery,
   OutboxEvent,
   WebhookSettings,
+  GuardStats,
+  OrderFilter,
+  PriceOverride,
   OrderFact,
   PlaceOrderInput,
   PlaceOrderResult,
@@ -313,6 +316,7 @@ export class SqliteStore implements Store {
           }
         }
 
+        input.admit?.((since) => this.guardStats(input.accountId, input.platform, input.country, since));
         const phone = input.pickPhone((candidate) => this.stmt.numberTaken.get(candidate, input.platform, input.createdAt) !== undefined);
         if (phone === null) {
           throw new TnError('no_numbers', `No ${input.platform} numbers are free in "${input.country}" right now: try another country or later.`);
@@ -463,6 +467,48 @@ export class SqliteStore implements Store {
       )
       .get();
     return row?.due ?? null;
+  }
+
+  async priceOverrides(): Promise<PriceOverride[]> {
+    return this.sql<[], PriceOverride>('SELECT platform, country, price FROM prices ORDER BY platform, country').all();
+  }
+
+  async setPrice(platform: string, country: string, price: Micros | null): Promise<void> {
+    await this.write(() => {
+      if (price === null) this.sql('DELETE FROM prices WHERE platform = ? AND country = ?').run(platform, country);
+      else this.sql('INSERT INTO prices (platform, country, price) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET price = excluded.price').run(platform, country, price);
+    });
+  }
+
+  async listOrders(accountId: string, filter: OrderFilter, limit: number, offset: number): Promise<{ orders: OrderRecord[]; total: number }> {
+    const where = ['account_id = @accountId'];
+    const params: Record<string, string | number> = { accountId, limit, offset };
+    const add = (name: keyof OrderFilter, condition: string): void => {
+      if (filter[name] === undefined) return;
+      where.push(condition);
+      params[name] = filter[name];
+    };
+    add('status', 'status = @status');
+    add('platform', 'platform = @platform');
+    add('country', 'country = @country');
+    add('since', 'created_at >= @since');
+    add('until', 'created_at < @until');
+    const clause = where.join(' AND ');
+    const total = this.sql<[typeof params], { n: number }>(`SELECT count(*) AS n FROM orders WHERE ${clause}`).get(params)!.n;
+    const orders = this.sql<[typeof params], OrderRow>(`SELECT * FROM orders WHERE ${clause} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`)
+      .all(params)
+      .map((row) => this.toRecord(row));
+    return { orders, total };
+  }
+
+  guardStats(accountId: string, platform: string, country: string, since: number): GuardStats {
+    return this.sql<[string, string, string, number], GuardStats>(
+      `SELECT count(*) AS orders,
+              count(*) FILTER (WHERE status != 'active') AS ended,
+              count(*) FILTER (WHERE status != 'active' AND EXISTS (SELECT 1 FROM sms WHERE sms.order_id = orders.id AND accepted = 1)) AS delivered,
+              min(created_at) AS oldest
+       FROM orders WHERE account_id = ? AND platform = ? AND country = ? AND created_at >= ?`,
+    ).get(accountId, platform, country, since)!;
   }
 
   async numbersInUse(now: number): Promise<{ platform: string; country: string; count: number }[]> {

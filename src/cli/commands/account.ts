@@ -30,6 +30,7 @@ export async function runAccount(f: Factory): Promise<number> {
       ['orders', a.stats.orders],
       ['spent', a.stats.spent],
       ['sandbox', String(a.sandbox === true)],
+      ...(a.delivery_guards ?? []).map((g): [string, string] => ['delivery_guard', `${g.platform}\t${g.country}\t${g.delivered}/${g.ended}\t${g.lifts_at}`]),
     ];
     for (const [k, v] of rows) io.out(`${k}\t${v}`);
     return EXIT.ok;
@@ -42,6 +43,11 @@ export async function runAccount(f: Factory): Promise<number> {
   io.out(
     `  orders     ${a.stats.orders}: ${a.stats.completed} completed, ${a.stats.cancelled} cancelled, ${a.stats.expired} expired, ${a.stats.failed} failed; ${usd(a.stats.spent)} spent`,
   );
+  for (const g of a.delivery_guards ?? []) {
+    io.out(
+      s.yellow(`  paused     ${g.platform} in ${g.country.toUpperCase()}: ${g.delivered} of ${g.ended} recent orders got an SMS; new orders there resume ${g.lifts_at}`),
+    );
+  }
   if (Object.keys(a.deposit_addresses).length) {
     io.out(`  deposit    ${Object.entries(a.deposit_addresses).map(([k, v]) => `${k}: ${v}`).join(', ')}`);
   }

@@ -3,7 +3,7 @@ import { EXIT } from '../../core/errors.js';
 import { formatUsd, parseUsd } from '../../core/money.js';
 import { examples, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
-import { printJson } from '../output.js';
+import { printJson, printTable, usd } from '../output.js';
 
 export const defineAdmin: DefineCommand = (program, ctx) => {
   const admin = program
@@ -21,6 +21,30 @@ export const defineAdmin: DefineCommand = (program, ctx) => {
       ctx.exit(await runCredit({ account, amount, db: opts.db, note: opts.note }, ctx.factory())),
     );
   examples(credit, ['tn admin credit acc_01JD… 20', 'tn admin credit "$TN_API_KEY" 5 --db ./tn.db']);
+  const price = admin.command('price').description('Prices per platform and country (whole cents); the catalogue gives the rest');
+  price
+    .command('set')
+    .argument('<platform>', 'platform id or alias')
+    .argument('<country>', 'ISO country code, or * for every country')
+    .argument('<usd>', 'price in USD, whole cents (e.g. 0.35)', usdArgument)
+    .option('--db <file>', "database file (default: the embedded broker's)")
+    .action(async (platform: string, country: string, amount: number, opts: { db?: string }) =>
+      ctx.exit(await runPriceSet({ platform, country, amount, db: opts.db }, ctx.factory())),
+    );
+  price
+    .command('unset')
+    .argument('<platform>')
+    .argument('<country>')
+    .option('--db <file>', "database file (default: the embedded broker's)")
+    .action(async (platform: string, country: string, opts: { db?: string }) =>
+      ctx.exit(await runPriceSet({ platform, country, amount: null, db: opts.db }, ctx.factory())),
+    );
+  price
+    .command('list')
+    .option('--db <file>', "database file (default: the embedded broker's)")
+    .action(async (opts: { db?: string }) => ctx.exit(await runPriceList(opts, ctx.factory())));
+  examples(price, ['tn admin price set whatsapp gb 0.40', 'tn admin price set telegram "*" 0.20', 'tn admin price list --db ./tn.db']);
+
   const audit = admin
     .command('audit')
     .description('Check every money invariant; exits 1 on any violation')
@@ -40,6 +64,22 @@ export async function runCredit(opts: { account: string; amount: number; db?: st
   const result = await core.credit(opts.account, opts.amount, opts.note);
   if (f.globals.json) printJson(f.io, result);
   else f.io.out(f.io.stdoutIsTTY ? `Added ${formatUsd(opts.amount)} to ${result.account_id}: balance ${formatUsd(Math.round(result.balance * 1e6))}.` : `${result.account_id}\t${result.balance}`);
+  return EXIT.ok;
+}
+
+export async function runPriceSet(opts: { platform: string; country: string; amount: number | null; db?: string }, f: Factory): Promise<number> {
+  const core = await f.core(opts.db);
+  const set = await core.setPrice(opts.platform, opts.country, opts.amount);
+  if (f.globals.json) printJson(f.io, set);
+  else f.io.err(set.price === null ? `${set.platform} in ${set.country}: back to the catalogue price.` : `${set.platform} in ${set.country}: ${formatUsd(opts.amount!)}.`);
+  return EXIT.ok;
+}
+
+export async function runPriceList(opts: { db?: string }, f: Factory): Promise<number> {
+  const core = await f.core(opts.db);
+  const list = await core.priceOverrides();
+  if (f.globals.json) printJson(f.io, { prices: list });
+  else await printTable(f.io, ['PLATFORM', 'COUNTRY', 'PRICE'], list.map((p) => [p.platform, p.country, usd(p.price)]));
   return EXIT.ok;
 }
 

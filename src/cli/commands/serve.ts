@@ -8,8 +8,9 @@ export interface ServeOptions {
   db?: string;
   simDelay?: number;
   simNoSmsRate?: number;
-  rateLimit: number;
-  registerLimit: number;
+  rateLimit?: number;
+  registerLimit?: number;
+  config?: string;
   allowPrivateWebhooks: boolean;
   webhookRetrySchedule?: number[];
   trustProxy: boolean;
@@ -24,13 +25,15 @@ export const defineServe: DefineCommand = (program, ctx) => {
     .option('--db <file>', "SQLite database file (default: the embedded broker's)")
     .option('--sim-delay <ms>', 'simulator: milliseconds before each SMS (default: random 1–4 s)', integerIn(0, 3_600_000, 'sim-delay'))
     .option('--sim-no-sms-rate <rate>', 'simulator: share of orders that never get an SMS, 0–1', parseRate)
-    .option('--rate-limit <n>', 'requests per second per API key, bursts up to 2n; 0 turns limits off', integerIn(0, 1_000_000, 'rate-limit'), 100)
-    .option('--register-limit <n>', 'register calls per hour per client IP; 0 turns it off', integerIn(0, 1_000_000, 'register-limit'), 30)
+    .option('--rate-limit <n>', 'requests per second per API key, bursts up to 2n; 0 turns limits off (default 100)', integerIn(0, 1_000_000, 'rate-limit'))
+    .option('--register-limit <n>', 'register calls per hour per client IP; 0 turns it off (default 30)', integerIn(0, 1_000_000, 'register-limit'))
+    .option('--config <file>', 'JSON settings: per-route rate limits, the delivery-rate guard (flags win over it)')
     .option('--allow-private-webhooks', 'deliver webhooks to private and loopback addresses too (local development)', false)
     .option('--webhook-retry-schedule <ms,…>', 'milliseconds before each delivery try (default 0,5s,5m,30m,2h,5h,10h,10h)', parseSchedule)
     .option('--trust-proxy', 'take the client address from X-Forwarded-For (behind a reverse proxy)', false)
     .action(async (opts: ServeOptions) => ctx.exit(await runServe(opts, ctx.factory())));
-  examples(cmd, ['tn serve', 'tn serve --port 8787 --db ./tn.db', 'tn serve --host 0.0.0.0 --trust-proxy --rate-limit 50', 'tn serve --sim-delay 0 --rate-limit 0   # benchmarks']);
+  examples(cmd, ['tn serve', 'tn serve --port 8787 --db ./tn.db', 'tn serve --host 0.0.0.0 --trust-proxy --rate-limit 50', 'tn serve --sim-delay 0 --rate-limit 0   # benchmarks',
+    'tn serve --config ./tn-serve.json      # per-route limits, delivery-rate guard']);
 };
 
 function parseSchedule(value: string): number[] {
@@ -48,11 +51,14 @@ function parseRate(value: string): number {
 }
 
 export async function runServe(opts: ServeOptions, f: Factory): Promise<number> {
-  const [{ startServer }, { localDatabase }, { VERSION }] = await Promise.all([
+  const [{ startServer }, { localDatabase }, { VERSION }, { readServeConfig }] = await Promise.all([
     import('../../server/serve.js'),
     import('../paths.js'),
     import('../version.js'),
+    import('../../server/config.js'),
   ]);
+  const config = opts.config ? readServeConfig(opts.config) : {};
+  const guard = config.deliveryGuard;
   const db = opts.db ?? localDatabase(f.io.env);
   const server = await startServer({
     host: opts.host,
@@ -60,7 +66,12 @@ export async function runServe(opts: ServeOptions, f: Factory): Promise<number> 
     db,
     version: VERSION,
     simulator: { delayMs: opts.simDelay, noSmsRate: opts.simNoSmsRate },
-    rateLimits: { perKeyPerSecond: opts.rateLimit, registerPerHour: opts.registerLimit },
+    rateLimits: {
+      perKeyPerSecond: opts.rateLimit ?? config.rateLimits?.perKeyPerSecond ?? 100,
+      registerPerHour: opts.registerLimit ?? config.rateLimits?.registerPerHour ?? 30,
+      routes: config.rateLimits?.routes,
+    },
+    deliveryGuard: guard === undefined ? undefined : guard === false ? false : { minOrders: guard.minOrders, minRate: guard.minRate, windowMs: guard.windowHours * 3600_000 },
     trustProxy: opts.trustProxy,
     log: !f.globals.quiet,
     allowPrivateWebhooks: opts.allowPrivateWebhooks,

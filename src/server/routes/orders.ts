@@ -7,7 +7,9 @@ import {
   BatchBody,
   BatchResult,
   OrderBody,
+  OrderPage,
   OrderParams,
+  OrdersQuery,
   OrderRef,
   VerifyBody,
   errorResponses,
@@ -67,6 +69,20 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
         { release: app.release },
       );
     },
+  );
+
+  app.get(
+    '/orders',
+    {
+      config: AUTH,
+      schema: {
+        summary: "The account's orders, newest first, filtered and paged",
+        security: SECURITY,
+        querystring: OrdersQuery,
+        response: { 200: OrderPage, ...errorResponses(400, 401, 429) },
+      },
+    },
+    async (request) => app.core.orders(request.accountId, request.query),
   );
 
   app.get(

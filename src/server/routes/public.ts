@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { apiKeyOf } from '../app.js';
-import { Availability, ErrorRef, Health, Registration, ServicesList, errorResponses } from '../schemas.js';
+import { Availability, ErrorRef, Health, PriceList, PricesQuery, Registration, ServicesList, errorResponses } from '../schemas.js';
 
 /** The routes anyone may call: the catalogue, availability, registration, health. */
 export const publicRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -17,6 +17,21 @@ export const publicRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/availability',
     { schema: { summary: 'Stock, success rate and median delivery time per platform, from real order history', response: { 200: Availability, 429: ErrorRef } } },
     async () => app.core.availability(),
+  );
+
+  app.get(
+    '/prices',
+    {
+      schema: {
+        summary: 'Price list: every country for one platform (by=country&platform=…) or every platform in one country (by=service&country=…), with stock',
+        querystring: PricesQuery,
+        response: { 200: PriceList, ...errorResponses(400, 401, 429) },
+      },
+    },
+    async (request) => {
+      const key = apiKeyOf(request);
+      return app.core.prices(key ? await app.core.authenticate(key) : undefined, request.query);
+    },
   );
 
   app.post(
