@@ -57,6 +57,8 @@ const ENDPOINTS: readonly Endpoint[] = [
   { name: 'agent', method: 'POST', path: '/agent', body: 'agent' },
   { name: 'account', method: 'GET', path: '/account' },
   { name: 'usage', method: 'GET', path: '/usage' },
+  { name: 'prices', method: 'GET', path: '/prices' },
+  { name: 'orders', method: 'GET', path: '/orders' },
   { name: 'webhook PUT', method: 'PUT', path: '/webhook', body: 'webhook' },
   { name: 'webhook GET', method: 'GET', path: '/webhook' },
   { name: 'webhook DELETE', method: 'DELETE', path: '/webhook' },
