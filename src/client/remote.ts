@@ -175,7 +175,12 @@ export class RemoteBroker implements Broker {
   }
 
   async prices(query: PriceQuery): Promise<PriceList> {
-    const params: Record<string, string> = query.by === 'country' ? { by: 'country', platform: query.platform } : { by: 'service', country: query.country };
+    // Passed as given: the server, not the client, decides what a malformed query means.
+    const params = Object.fromEntries(
+      Object.entries(query as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, String(v)]),
+    );
     const key = `prices ${this.endpoint} ${this.apiKey ? hashKey(this.apiKey) : '-'} ${JSON.stringify(params)}`;
     const cached = this.cache?.get(key) as PriceList | undefined;
     if (cached) return cached;

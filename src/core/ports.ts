@@ -38,8 +38,8 @@ export interface Store {
   setPrice(platform: string, country: string, price: Micros | null): Promise<void>;
   /** One page of an account's orders, newest first, and how many match in all. */
   listOrders(accountId: string, filter: OrderFilter, limit: number, offset: number): Promise<{ orders: OrderRecord[]; total: number }>;
-  /** Orders of one account, platform and country created since a moment: what the delivery-rate guard looks at. */
-  guardStats(accountId: string, platform: string, country: string, since: number): GuardStats;
+  /** Orders of one account, platform and country created after a moment, oldest first: what the delivery-rate guard looks at. */
+  guardWindow(accountId: string, platform: string, country: string, since: number): GuardOrder[];
   /** Numbers held by orders, per platform and country: active ones, and completed ones that may still be retried. */
   numbersInUse(now: number): Promise<{ platform: string; country: string; count: number }[]>;
   orderFacts(filter: { since: number; accountId?: string }): Promise<OrderFact[]>;
@@ -102,7 +102,7 @@ export interface PlaceOrderInput {
   pickPhone(isTaken: (phone: string) => boolean): string | null;
   idempotency?: { key: string; requestHash: string; respond(order: OrderRecord): string };
   /** Checked inside the order's transaction: throws to refuse the order (the delivery-rate guard). */
-  admit?(stats: (since: number) => GuardStats): void;
+  admit?(window: (since: number) => GuardOrder[]): void;
 }
 
 export type PlaceOrderResult =
@@ -214,13 +214,10 @@ export interface OrderFilter {
   until?: number;
 }
 
-export interface GuardStats {
-  /** Orders created in the window. */
-  orders: number;
-  /** Of those, the ones that have ended (completed, cancelled, expired, failed). */
-  ended: number;
-  /** Of the ended ones, those that received an SMS. */
-  delivered: number;
-  /** Creation time of the oldest order in the window, or null. */
-  oldest: number | null;
+export interface GuardOrder {
+  createdAt: number;
+  /** completed, cancelled, expired or failed: orders still waiting are not judged. */
+  ended: boolean;
+  /** Received an SMS. */
+  delivered: boolean;
 }

@@ -29,7 +29,7 @@ import { extractCode } from './extract.js';
 import { accountId as newAccountId, hashApiKey, newApiKey, newWebhookSecret, orderId as newOrderId } from './ids.js';
 import { MICROS_PER_CENT, discounted, formatUsd, toUsd, usdNumberToMicros, type Micros } from './money.js';
 import { ORDER_STATUSES, ORDER_TTL_MS, orderNotActive, toOrderView, type Order, type OrderRecord, type OrderStatus } from './order.js';
-import type { AuditReport, GuardStats, OrderFact, OrderFilter, OutboxEvent, PlaceOrderResult, Store } from './ports.js';
+import type { AuditReport, GuardOrder, OrderFact, OrderFilter, OutboxEvent, PlaceOrderResult, Store } from './ports.js';
 import { nextTier, tierFor } from './tiers.js';
 import { summariseUsage } from './usage.js';
 import type { NumberSource } from '../providers/types.js';
@@ -354,9 +354,8 @@ export class BrokerCore {
     const states: DeliveryGuardState[] = [];
     for (const key of new Set(recent)) {
       const [platform, country] = key.split('/') as [string, string];
-      const s = this.store.guardStats(accountId, platform, country, now - guard.windowMs);
-      if (s.orders < guard.minOrders - 1 || s.ended === 0 || s.delivered / s.ended >= guard.minRate) continue;
-      states.push({ platform, country, ended: s.ended, delivered: s.delivered, lifts_at: new Date(s.oldest! + guard.windowMs).toISOString() });
+      const verdict = judgeDeliveryRate(guard, this.store.guardWindow(accountId, platform, country, now - guard.windowMs), now);
+      if (verdict) states.push({ platform, country, ended: verdict.ended, delivered: verdict.delivered, lifts_at: verdict.liftsAt });
     }
     return states;
   }
@@ -613,6 +612,7 @@ export class BrokerCore {
         options.onError?.(err);
       }
       const ms = next === null ? maxSleep : Math.min(maxSleep, Math.max(0, next - this.now()));
+      if (signal.aborted) break;
       await new Promise<void>((resolve) => {
         const done = (): void => {
           clearTimeout(timer);
@@ -806,17 +806,15 @@ export class BrokerCore {
   }
 
   /** Refuses an order where this account's recent orders show the numbers are not getting SMS (see `DeliveryGuard`). */
-  private admit(platform: Platform, country: string, now: number, stats: (since: number) => GuardStats): void {
-    const guard = this.guard;
-    if (!guard) return;
-    const s = stats(now - guard.windowMs);
-    if (s.orders + 1 < guard.minOrders || s.ended === 0 || s.delivered / s.ended >= guard.minRate) return;
-    const liftsAt = new Date(s.oldest! + guard.windowMs).toISOString();
+  private admit(platform: Platform, country: string, now: number, window: (since: number) => GuardOrder[]): void {
+    if (!this.guard) return;
+    const verdict = judgeDeliveryRate(this.guard, window(now - this.guard.windowMs), now);
+    if (!verdict) return;
     throw new TnError(
       'delivery_rate_low',
-      `Only ${s.delivered} of your last ${s.ended} ended ${platform.name} orders in ${countryName(country) ?? country} received an SMS ` +
-        `(below ${Math.round(guard.minRate * 100)}%): new orders there are paused until ${liftsAt}. Another country or platform is not affected.`,
-      { retry_after: Math.max(1, Math.ceil((s.oldest! + guard.windowMs - now) / 1000)), lifts_at: liftsAt, platform: platform.id, country },
+      `Only ${verdict.delivered} of your last ${verdict.ended} ended ${platform.name} orders in ${countryName(country) ?? country} received an SMS ` +
+        `(below ${Math.round(this.guard.minRate * 100)}%): new orders there are paused until ${verdict.liftsAt}. Another country or platform is not affected.`,
+      { retry_after: Math.max(1, Math.ceil((Date.parse(verdict.liftsAt) - now) / 1000)), lifts_at: verdict.liftsAt, platform: platform.id, country },
     );
   }
 
@@ -951,6 +949,31 @@ export class BrokerCore {
     clearInterval(this.watcher.timer);
     this.watcher = null;
   }
+}
+
+/**
+ * Whether the guard refuses the next order, given the window's orders oldest first; and if so,
+ * when it lifts: the first moment, as old orders leave the window, at which the rule no longer holds.
+ */
+export function judgeDeliveryRate(
+  guard: DeliveryGuard,
+  window: readonly GuardOrder[],
+  now: number,
+): { ended: number; delivered: number; liftsAt: string } | null {
+  const refuses = (orders: readonly GuardOrder[]): boolean => {
+    const ended = orders.filter((o) => o.ended).length;
+    const delivered = orders.filter((o) => o.ended && o.delivered).length;
+    return orders.length + 1 >= guard.minOrders && ended > 0 && delivered / ended < guard.minRate;
+  };
+  if (!refuses(window)) return null;
+  // An order leaves the window at created_at + windowMs (the window excludes its start).
+  let liftsAt = now;
+  for (let k = 1; k <= window.length; k++) {
+    liftsAt = window[k - 1]!.createdAt + guard.windowMs;
+    if (!refuses(window.slice(k))) break;
+  }
+  const ended = window.filter((o) => o.ended);
+  return { ended: ended.length, delivered: ended.filter((o) => o.delivered).length, liftsAt: new Date(liftsAt).toISOString() };
 }
 
 /** An ISO 8601 date or date-time, as epoch milliseconds. */

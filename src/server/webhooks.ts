@@ -107,6 +107,15 @@ export function checkTarget(url: string, allowPrivate: boolean): void {
 
 // ── delivery ───────────────────────────────────────────────────────────────
 
+/** `Retry-After` as seconds or as an HTTP date. */
+function retryAfterMsOf(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
 export interface DelivererOptions {
   core: BrokerCore;
   /** Milliseconds before each try: the first entry is the first try (API.md §6 by default). */
@@ -161,6 +170,7 @@ export class WebhookDeliverer {
         this.onError(err);
       }
       const ms = next === null ? maxSleepMs : Math.min(maxSleepMs, Math.max(0, next - Date.now()));
+      if (signal.aborted) break;
       if (ms === 0) continue;
       await new Promise<void>((resolve) => {
         const done = (): void => {
@@ -201,8 +211,7 @@ export class WebhookDeliverer {
       });
       statusCode = res.statusCode;
       await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-      const retryAfter = Number(res.headers['retry-after']);
-      if (Number.isFinite(retryAfter) && retryAfter >= 0) retryAfterMs = retryAfter * 1000;
+      retryAfterMs = retryAfterMsOf(res.headers['retry-after']);
     } catch (err) {
       error = err instanceof Error ? `${(err as NodeJS.ErrnoException).code ?? err.name}: ${err.message}` : String(err);
     }

@@ -18,7 +18,7 @@ import type {
   DueDelivery,
   OutboxEvent,
   WebhookSettings,
-  GuardStats,
+  GuardOrder,
   OrderFilter,
   PriceOverride,
   OrderFact,
@@ -316,7 +316,7 @@ export class SqliteStore implements Store {
           }
         }
 
-        input.admit?.((since) => this.guardStats(input.accountId, input.platform, input.country, since));
+        input.admit?.((since) => this.guardWindow(input.accountId, input.platform, input.country, since));
         const phone = input.pickPhone((candidate) => this.stmt.numberTaken.get(candidate, input.platform, input.createdAt) !== undefined);
         if (phone === null) {
           throw new TnError('no_numbers', `No ${input.platform} numbers are free in "${input.country}" right now: try another country or later.`);
@@ -501,15 +501,16 @@ export class SqliteStore implements Store {
     return { orders, total };
   }
 
-  guardStats(accountId: string, platform: string, country: string, since: number): GuardStats {
-    return this.sql<[string, string, string, number], GuardStats>(
-      `SELECT count(*) AS orders,
-              count(*) FILTER (WHERE status != 'active') AS ended,
-              count(*) FILTER (WHERE status != 'active' AND EXISTS (SELECT 1 FROM sms WHERE sms.order_id = orders.id AND accepted = 1)) AS delivered,
-              min(created_at) AS oldest
-       FROM orders WHERE account_id = ? AND platform = ? AND country = ? AND created_at >= ?`,
-    ).get(accountId, platform, country, since)!;
+  guardWindow(accountId: string, platform: string, country: string, since: number): GuardOrder[] {
+    return this.sql<[string, string, string, number], { created_at: number; ended: number; delivered: number }>(
+      `SELECT created_at, status != 'active' AS ended,
+              EXISTS (SELECT 1 FROM sms WHERE sms.order_id = orders.id AND accepted = 1) AS delivered
+       FROM orders WHERE account_id = ? AND platform = ? AND country = ? AND created_at > ? ORDER BY created_at`,
+    )
+      .all(accountId, platform, country, since)
+      .map((r) => ({ createdAt: r.created_at, ended: r.ended === 1, delivered: r.delivered === 1 }));
   }
+
 
   async numbersInUse(now: number): Promise<{ platform: string; country: string; count: number }[]> {
     return this

@@ -43,6 +43,8 @@ export interface Answer {
   status: number;
   headers?: Record<string, string>;
   body?: string;
+  /** Answer only after this many milliseconds (the hit is recorded at once). */
+  delayMs?: number;
 }
 
 export interface Receiver {
@@ -130,8 +132,13 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
       }
       hit.status = answer.status;
       hits.push(hit);
-      res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
-      res.end(answer.body ?? '');
+      const reply = (): void => {
+        if (res.destroyed) return;
+        res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
+        res.end(answer.body ?? '');
+      };
+      if (answer.delayMs) setTimeout(reply, answer.delayMs);
+      else reply();
       for (const fn of [...waiters]) fn();
     });
   });
