@@ -1,18 +1,12 @@
 import { InvalidArgumentError } from 'commander';
+import type { OrderQuery } from '../../core/broker.js';
 import { EXIT } from '../../core/errors.js';
 import { examples, integerIn, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
 import { orderLine, printJson, printTable, usd } from '../output.js';
 
-export interface OrdersOptions {
-  status?: string;
-  platform?: string;
-  country?: string;
-  since?: string;
-  until?: string;
-  page?: number;
-  limit?: number;
-}
+/** The flags are the API's query parameters, one to one. */
+export type OrdersOptions = OrderQuery;
 
 /** `7d`, `12h`, `30m` back from now, or an ISO date as it is. */
 export function parseWhen(value: string, now = Date.now()): string {
