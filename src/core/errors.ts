@@ -45,7 +45,7 @@ export const EXIT_CODE_HELP: ReadonlyArray<readonly [number, string]> = [
   [EXIT.balance, 'insufficient balance (402)'],
   [EXIT.noCode, 'no code: the wait timed out, the order expired, was cancelled or failed'],
   [EXIT.notFound, 'not found (404)'],
-  [EXIT.rateLimited, "rate limited (429) after the client's own retries"],
+  [EXIT.rateLimited, "rate limited (429) after the client's own retries; also delivery_rate_low, orders paused where recent ones got no SMS"],
   [EXIT.unavailable, 'service unavailable: 503, connection refused, DNS failure, network timeout'],
   [EXIT.conflict, "conflict: the order's state does not allow it (409), an idempotency key reused with other parameters (422)"],
 ];
