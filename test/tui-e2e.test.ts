@@ -45,7 +45,7 @@ afterEach(() => {
   if (hasTmux) spawnSync('tmux', ['-L', socket, 'kill-server']);
 });
 
-const title = 'tn ui in tmux at 80×24: filter to instagram, Enter, a code on screen, q exits 0';
+const title = 'tn ui in tmux at 80×24: filter to instagram, Enter, a code on screen; a country\u2019s prices, the order history; q exits 0';
 
 describe('tn ui end to end', () => {
   if (!hasTmux) {
@@ -83,6 +83,21 @@ describe('tn ui end to end', () => {
     expect(withCode).toMatch(/Phone {4}\+1\d{10}/);
     expect(withCode).toContain(`Instagram code ${code} arrived`);
     for (const line of withCode.split('\n')) expect([...line].length).toBeLessThanOrEqual(80);
+
+    // A country chosen: the table shows its prices and stock (the simulator's 2000 UK numbers, one of them held).
+    tmux('send-keys', '-t', 'tn', 'Escape');
+    await waitForScreen((s) => s.includes('[Services]'), 'the Services screen again');
+    tmux('send-keys', '-t', 'tn', 'C');
+    tmux('send-keys', '-t', 'tn', '-l', 'uk');
+    await waitForScreen((s) => /› gb\s+United Kingdom\s+2000\s+\$0\.12/.test(s), 'the UK with its stock in the picker');
+    tmux('send-keys', '-t', 'tn', 'Enter');
+    const country = await waitForScreen((s) => /› Instagram\s+\$0\.12\s+\$0\.12\s+100%\s+2000\s/.test(s), 'the UK prices');
+    expect(country).toContain('Country: United Kingdom (gb)');
+
+    // The order history: the one order of this run.
+    tmux('send-keys', '-t', 'tn', 'o');
+    const history = await waitForScreen((s) => s.includes('page 1 of 1, 1 order'), 'the Orders screen');
+    expect(history).toMatch(new RegExp(`› \\d\\d:\\d\\d:\\d\\d  instagram\\s+US\\s+\\+1\\d{10}\\s+completed\\s+${code}\\s+\\$0\\.12`));
 
     tmux('send-keys', '-t', 'tn', 'q');
     const deadline = Date.now() + 5000;

@@ -5,20 +5,24 @@ import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedBroker, openCoreOnFile, openEmbeddedBroker } from '../src/client/embedded.js';
 import type { Broker } from '../src/core/broker.js';
+import type { DeliveryGuard } from '../src/core/service.js';
 import { TnError } from '../src/core/errors.js';
 import { cents } from '../src/core/money.js';
 import { App, type AppProps } from '../src/tui/app.js';
 import { bigText, bigWidth } from '../src/tui/bigtext.js';
 import { osc52 } from '../src/tui/clipboard.js';
-import { countdown, scrollWindow, tierProgress, wrapWords } from '../src/tui/format.js';
+import { countdown, liftTime, scrollWindow, tierProgress, wrapWords } from '../src/tui/format.js';
 import { HELP } from '../src/tui/keys.js';
 import { splitKeys } from '../src/tui/keymap.js';
-import { countryOptions } from '../src/tui/pickers.js';
+import { countryFacts, countryOptions, otherCountries } from '../src/tui/pickers.js';
 import { exitNotice, Session } from '../src/tui/session.js';
+import { errorStatus } from '../src/tui/status.js';
 import { tempDir } from './helpers.js';
 
 const DOWN = '\u001b[B';
 const UP = '\u001b[A';
+const PGDN = '\u001b[6~';
+const PGUP = '\u001b[5~';
 const ENTER = '\r';
 const ESC = '\u001b';
 
@@ -29,16 +33,27 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-/** The embedded broker on a fresh SQLite file: a sandbox account with $10.00 unless `credit` says otherwise. */
-async function embedded(options: { delayMs?: number; credit?: number } = {}): Promise<EmbeddedBroker> {
+interface EmbeddedOptions {
+  delayMs?: number;
+  credit?: number;
+  /** Share of orders whose SMS never comes. */
+  noSmsRate?: number;
+  deliveryGuard?: DeliveryGuard;
+}
+
+/**
+ * The embedded broker on a fresh SQLite file: a sandbox account with $10.00, or with `credit`, the
+ * delivery guard or SMS that never come, an account on a core opened with those options.
+ */
+async function embedded(options: EmbeddedOptions = {}): Promise<EmbeddedBroker> {
   const file = join(tempDir('tn-tui-'), 'tn.db');
-  const simulator = { delayMs: options.delayMs ?? 50 };
+  const simulator = { delayMs: options.delayMs ?? 50, noSmsRate: options.noSmsRate };
   let broker: EmbeddedBroker;
-  if (options.credit === undefined) {
+  if (options.credit === undefined && !options.deliveryGuard && options.noSmsRate === undefined) {
     broker = (await openEmbeddedBroker(file, { simulator })).broker;
   } else {
-    const core = openCoreOnFile(file, { simulator });
-    const { api_key } = await core.register({ credit: options.credit });
+    const core = openCoreOnFile(file, { simulator, deliveryGuard: options.deliveryGuard });
+    const { api_key } = await core.register({ credit: options.credit ?? cents(1000) });
     broker = await EmbeddedBroker.open(core, api_key);
   }
   cleanups.push(() => broker.close());
@@ -155,6 +170,97 @@ describe('tn ui: Services', () => {
   });
 });
 
+/** The row of the table or list that starts with `start` (after the selection marker, if any). */
+const row = (f: string, start: string): string | undefined => f.split('\n').find((l) => l.slice(3).startsWith(start));
+
+describe('tn ui: a country\u2019s prices and stock', () => {
+  it('with a country chosen, the table shows its prices, your price and stock from the broker; any goes back to the list', async () => {
+    const broker = await embedded({ delayMs: 60_000 });
+    await broker.core.setPrice('instagram', 'gb', 200_000); // the operator's $0.20 for Instagram in the UK
+    const app = open(broker);
+    await ready(app);
+    expect(frame(app)).toMatch(/› Instagram\s+\$0\.12\s+\$0\.12\s/);
+    await press(app, 'C', 'u', 'k');
+    await waitFor(app, '› gb   United Kingdom');
+    await press(app, ENTER);
+    let f = await waitFor(app, /› Instagram\s+\$0\.20\s+\$0\.20\s+–\s+2000\s/);
+    expect(f).toContain('Country: United Kingdom (gb)');
+    expect(f).not.toContain('reading its prices');
+    expect(flat(f)).toContain('New orders go to United Kingdom (gb); the table shows the prices and stock there.');
+    // Every row is the broker's price list for the country.
+    const { items } = await broker.prices({ by: 'service', country: 'gb' });
+    const whatsapp = items.find((i) => i.platform === 'whatsapp')!;
+    expect(row(f, 'WhatsApp')).toMatch(new RegExp(`WhatsApp\\s+\\$${whatsapp.price.toFixed(2)}\\s+\\$${whatsapp.your_price.toFixed(2)}\\s+–\\s+${whatsapp.stock}\\s`));
+    expectFits(f, 80, 24);
+
+    // An order there costs that price, and the stock shown goes down by the number it holds.
+    await press(app, ENTER);
+    await waitFor(app, /Instagram number \+44\d+ for \$0\.20/);
+    await press(app, ESC);
+    f = await waitFor(app, /› Instagram\s+\$0\.20\s+\$0\.20\s+–\s+1999\s/);
+
+    await press(app, 'C', ...'any', ENTER);
+    f = await waitFor(app, 'Country: any country');
+    expect(f).toMatch(/› Instagram\s+\$0\.12\s+\$0\.12\s/);
+  });
+
+  it('the country picker shows the stock and your price of the platform under the cursor, countries with stock first', async () => {
+    const broker = await embedded();
+    await broker.core.setPrice('telegram', 'fr', 450_000);
+    const app = open(broker);
+    await ready(app);
+    await press(app, 'j', 'j', 'C');
+    let f = await waitFor(app, 'Telegram by country: stock and your price; countries with stock first.');
+    expect(f).toMatch(/Country\s+Stock\s+Your price\n/);
+    const { items } = await broker.prices({ by: 'country', platform: 'telegram' });
+    const total = items.reduce((n, i) => n + i.stock, 0);
+    const lines = f.split('\n');
+    const first = lines.findIndex((l) => l.startsWith(' › any'));
+    expect(lines[first]).toMatch(new RegExp(`› any\\s+Any country \\(the broker chooses\\) \\(current\\)\\s+${total}\\s*$`));
+    // The countries with stock, by name, then the rest, which have none.
+    expect(lines.slice(first + 1, first + 6).map((l) => l.slice(3, 5))).toEqual(['ca', 'fr', 'gb', 'us', 'af']);
+    for (const item of items) {
+      expect(row(f, item.country)).toMatch(new RegExp(`\\s${item.stock}\\s+\\$${item.your_price.toFixed(2)}$`));
+    }
+    expect(row(f, 'fr')).toMatch(/France\s+10000\s+\$0\.45$/);
+    expect(row(f, 'af')).toMatch(/Afghanistan\s+–$/);
+    expectFits(f, 80, 24);
+
+    // A search keeps its ranking; within it, the countries with stock come first.
+    await press(app, ...'united');
+    f = await waitFor(app, 'Search: united▏');
+    expect(f.split('\n').filter((l) => /^ [› ] [a-z]{2} /.test(l)).map((l) => l.slice(3, 5))).toEqual(['gb', 'us', 'ae', 'um', 'vi']);
+    await press(app, DOWN, ENTER);
+    await waitFor(app, 'Country: United States (us)');
+
+    // Without a platform under the cursor there is no stock to show.
+    await press(app, '/', 'x', 'y', 'z', ENTER, 'C');
+    f = await waitFor(app, 'The broker says which countries have stock only when you order.');
+    expect(f).not.toContain('Stock');
+  });
+
+  it('prices that cannot be read: the list prices stay, the status line says why, the picker too', async () => {
+    const broker = await embedded();
+    let down = true;
+    const flaky = new Proxy(broker, {
+      get: (target, prop, receiver) =>
+        prop === 'prices' && down ? () => Promise.reject(new TnError('unavailable', 'The price list is down.')) : Reflect.get(target, prop, receiver),
+    });
+    const app = open(flaky);
+    await ready(app);
+    await press(app, 'C');
+    await waitFor(app, 'Could not read Instagram stock by country: Esc, then C tries again.');
+    await press(app, 'u', 'k', ENTER);
+    let f = await waitFor(app, 'Country: United Kingdom (gb) (list prices: r reads its own)');
+    expect(f).toContain('✗ The price list is down.');
+    expect(f).toMatch(/› Instagram\s+\$0\.12\s+\$0\.12\s/);
+    down = false;
+    await press(app, 'r');
+    f = await waitFor(app, /Country: United Kingdom \(gb\)\s{3}\//);
+    expect(f).toMatch(/› Instagram\s+\$0\.12\s+\$0\.12\s+–\s+2000\s/);
+  });
+});
+
 describe('tn ui: ordering', () => {
   it('Enter orders a number; the code appears large and in plain text the moment it arrives', async () => {
     const broker = await embedded({ delayMs: 300 });
@@ -209,6 +315,7 @@ describe('tn ui: ordering', () => {
     const app = open(await embedded({ delayMs: 100 }), { copy: (t) => copied.push(t) });
     await ready(app);
     await press(app, ENTER);
+    await waitFor(app, 'Code     waiting…');
     await press(app, 'y');
     await waitFor(app, 'No code yet');
     const f = await waitFor(app, /Code {5}\d{6}/);
@@ -267,6 +374,50 @@ describe('tn ui: errors in the status line', () => {
     await waitFor(app, /Phone {4}\+44/);
   });
 
+  it('delivery_rate_low: the status line says until when orders are paused there and suggests another country; Account lists the pause', async () => {
+    const deliveryGuard = { minOrders: 2, minRate: 0.5, windowMs: 86_400_000 };
+    const broker = await embedded({ deliveryGuard, noSmsRate: 1 });
+    const app = open(broker);
+    await ready(app);
+    await press(app, 'C', 'u', 'k');
+    await waitFor(app, '› gb   United Kingdom');
+    await press(app, ENTER);
+    await waitFor(app, /Country: United Kingdom \(gb\)\s/);
+    // An order whose SMS never comes, cancelled: no delivery out of one ended order there.
+    await press(app, ENTER);
+    await waitFor(app, 'Waiting for the SMS');
+    await press(app, 'c');
+    await waitFor(app, 'Order cancelled: $0.12 refunded');
+    await press(app, ESC);
+    await waitFor(app, '[Services]');
+    await press(app, ENTER);
+    const f = await waitFor(app, '✗ Instagram orders in United Kingdom are paused until');
+    const [guard] = (await broker.account()).delivery_guards!;
+    expect(guard).toMatchObject({ platform: 'instagram', country: 'gb', ended: 1, delivered: 0 });
+    const lifts = new Date(guard!.lifts_at);
+    const hhmm = `${String(lifts.getHours()).padStart(2, '0')}:${String(lifts.getMinutes()).padStart(2, '0')}`;
+    // A day from the first order: tomorrow, so the weekday is named too.
+    const day = lifts.toLocaleDateString('en-US', { weekday: 'short' });
+    expect(flat(f)).toContain(`✗ Instagram orders in United Kingdom are paused until ${day} ${hhmm}: too few of them got an SMS.`);
+    // The country with the most Instagram numbers, where nothing is paused.
+    expect(flat(f)).toContain('Press C for another country, e.g. France (fr).');
+    expect(f).not.toContain('…');
+    expect(f).toContain('[Services]');
+
+    await press(app, 'a');
+    const account = await waitFor(app, /Paused\s+Instagram/);
+    expect(account).toContain(`Paused    Instagram in United Kingdom until ${day} ${hhmm}, 0 of 1 ended got an SMS`);
+    expectFits(account, 80, 24);
+
+    // The picker marks the country and does not count it among those with stock.
+    await press(app, 's', 'C');
+    const picker = await waitFor(app, 'Instagram by country');
+    const codes = picker.split('\n').filter((l) => /^ [› ] [a-z]{2,3} /.test(l)).map((l) => l.slice(3, 6).trim());
+    expect(codes.slice(0, 5)).toEqual(['any', 'ca', 'fr', 'us', 'af']);
+    await press(app, 'u', 'k');
+    expect(row(await waitFor(app, '› gb'), 'gb')).toMatch(new RegExp(`United Kingdom \\(current\\) \\(paused until ${day} ${hhmm}\\)\\s+\\d+\\s+\\$0\\.12$`));
+  });
+
   it('a broker that cannot be reached, and an unexpected failure: a message and a next step, never a stack trace', async () => {
     const unreachable = new Proxy({ endpoint: 'http://127.0.0.1:9' } as Broker, {
       get: (target, prop) =>
@@ -292,6 +443,58 @@ describe('tn ui: errors in the status line', () => {
 });
 
 describe('tn ui: Orders, Account, help, quitting', () => {
+  it('o lists the order history a page at a time: n and p, PgDn and PgUp turn pages; Enter opens an order', async () => {
+    const broker = await embedded({ delayMs: 20 });
+    for (let i = 0; i < 27; i++) await broker.order({ platform: i % 3 ? 'instagram' : 'telegram' });
+    const history = (await broker.orders({ limit: 100 })).orders; // newest first
+    expect(history).toHaveLength(27);
+    const app = open(broker);
+    await ready(app);
+    await press(app, 'o');
+    // 80×24 leaves 16 rows for orders: a page is a screen.
+    let f = await waitFor(app, 'page 1 of 2, 27 orders');
+    expect(f).toContain('Orders, newest first');
+    expect(f).toContain('n p page');
+    const phones = (page: string): string[] => [...page.matchAll(/ (\+\d{10,}) /g)].map((m) => m[1]!);
+    expect(phones(f)).toEqual(history.slice(0, 16).map((o) => o.phone));
+    expect(f).toMatch(new RegExp(`› \\d\\d:\\d\\d:\\d\\d  ${history[0]!.platform}\\s.*\\${history[0]!.phone}`));
+    expectFits(f, 80, 24);
+
+    await press(app, 'n');
+    f = await waitFor(app, 'page 2 of 2, 27 orders');
+    expect(phones(f)).toEqual(history.slice(16).map((o) => o.phone));
+    await press(app, 'n'); // no page 3
+    await press(app, 'j', ENTER);
+    f = await waitFor(app, `Phone    ${history[17]!.phone}`);
+    await press(app, ESC); // back to the page it was opened from
+    f = await waitFor(app, 'page 2 of 2, 27 orders');
+    expect(phones(f)).toEqual(history.slice(16).map((o) => o.phone));
+
+    await press(app, PGUP);
+    f = await waitFor(app, 'page 1 of 2, 27 orders');
+    expect(phones(f)[0]).toBe(history[0]!.phone);
+    await press(app, PGDN);
+    await waitFor(app, 'page 2 of 2');
+    await press(app, 'p');
+    await waitFor(app, 'page 1 of 2');
+    await press(app, 'n', 's', 'o'); // Orders opens again on the newest
+    f = await waitFor(app, (s) => s.includes('[Orders]') && s.includes('page 1 of 2'));
+
+    // A new order is on the first page when Orders is shown again.
+    const newest = await broker.order({ platform: 'discord' });
+    await press(app, 'r');
+    f = await waitFor(app, 'page 1 of 2, 28 orders');
+    expect(phones(f)[0]).toBe(newest.phone);
+
+    // A taller terminal holds more per page; a page past the end becomes the last one.
+    await press(app, 'n');
+    await waitFor(app, 'page 2 of 2, 28 orders');
+    resize(app, 80, 40);
+    f = await waitFor(app, 'page 1 of 1, 28 orders');
+    expect(phones(f)).toHaveLength(28);
+    expectFits(f, 80, 40);
+  });
+
   it('o lists recent orders with their states and codes; Enter opens one', async () => {
     const broker = await embedded({ delayMs: 20 });
     const done = await broker.verify({ platform: 'telegram', country: 'gb' });
@@ -429,5 +632,29 @@ describe('tn ui: pure parts', () => {
     expect(tierProgress({ completed_orders: 120, next_tier: null })).toBeNull();
     expect(countryOptions('uk')[0]?.code).toBe('gb');
     expect(countryOptions('')[0]?.code).toBe('any');
+    const now = new Date(2026, 10, 21, 9, 30).getTime();
+    expect(liftTime(new Date(2026, 10, 21, 14, 3, 27).toISOString(), now)).toBe('14:03');
+    expect(liftTime(new Date(2026, 10, 22, 8, 5).toISOString(), now)).toBe('Sun 08:05');
+  });
+
+  it('country facts: stock first, paused countries last, the suggestion the most stock elsewhere', () => {
+    const item = (country: string, stock: number) => ({ platform: 'instagram', country, price: 0.12, your_price: 0.12, stock });
+    const list = { by: 'country' as const, platform: 'instagram', items: [item('fr', 9), item('gb', 20), item('us', 0), item('ca', 5)] };
+    const guards = [{ platform: 'instagram', country: 'gb', ended: 3, delivered: 0, lifts_at: '2026-11-22T08:00:00Z' }, { platform: 'telegram', country: 'fr', ended: 3, delivered: 0, lifts_at: '2026-11-22T08:00:00Z' }];
+    const facts = countryFacts(list, guards);
+    const options = countryOptions('', facts);
+    expect(options.slice(0, 3).map((o) => o.code)).toEqual(['any', 'ca', 'fr']);
+    expect(options[0]!.stock).toBe(14); // not counting the paused country
+    expect(options.find((o) => o.code === 'gb')).toMatchObject({ stock: 20, pausedUntil: '2026-11-22T08:00:00Z' });
+    expect(options.find((o) => o.code === 'us')).toMatchObject({ stock: 0 });
+    expect(otherCountries(facts, 'gb')).toEqual(['fr']);
+    expect(otherCountries(facts, 'fr', 3)).toEqual(['ca']);
+    expect(countryOptions('uk', facts)[0]?.code).toBe('gb'); // what was typed still ranks first
+
+    // delivery_rate_low without the broker's details (an older server): its message, and a next step.
+    const bare = errorStatus(new TnError('delivery_rate_low', 'Paused.'), 'local');
+    expect(bare).toEqual({ kind: 'error', text: 'Paused.', next: 'Press C to choose another country, or pick another platform.' });
+    const err = new TnError('delivery_rate_low', 'Paused.', { platform: 'instagram', country: 'gb', lifts_at: '2026-11-22T08:00:00Z' });
+    expect(errorStatus(err, 'local', { alternatives: [] }).next).toBe('Pick another platform, or press C for another country.');
   });
 });

@@ -1,6 +1,7 @@
-import { useCallback, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Box, useApp, useInput, useStdout, type Key } from 'ink';
-import type { AccountInfo, Broker, Usage } from '../core/broker.js';
+import type { AccountInfo, Broker, OrderPage, PriceList, Usage } from '../core/broker.js';
+import { isTnError, type TnError } from '../core/errors.js';
 import type { Order } from '../core/order.js';
 import { usd } from '../cli/output.js';
 import { osc52 } from './clipboard.js';
@@ -12,11 +13,11 @@ import { OrderScreen } from './components/OrderScreen.js';
 import { OrdersScreen } from './components/OrdersScreen.js';
 import { ServicesScreen } from './components/ServicesScreen.js';
 import { HintLine, StatusLine } from './components/StatusLine.js';
-import { clamp, countryLabel, filterRows, mergeOrders, serviceRows, type ServiceRow } from './format.js';
+import { clamp, countryLabel, filterRows, serviceRows } from './format.js';
 import { useNow, useOrderUpdates, useResource, useTerminalSize } from './hooks.js';
 import { HINTS, type HintMode } from './keys.js';
 import { goTo, initialUi, reduceKey, splitKeys, type Command, type UiState } from './keymap.js';
-import { countryOptions } from './pickers.js';
+import { countryFacts, countryOptions, otherCountries, type CountryFacts } from './pickers.js';
 import { Session } from './session.js';
 import { errorStatus, info, type Status } from './status.js';
 import { themeFor } from './theme.js';
@@ -62,47 +63,81 @@ export function App({ broker, color, country = 'any', session: givenSession, cop
   const [status, setStatus] = useState<Status | null>(null);
   const report = useCallback((err: unknown) => setStatus(errorStatus(err, broker.endpoint)), [broker]);
 
-  const services = useResource<ServiceRow[]>(async () => {
-    const [list, availability] = await Promise.all([broker.services(), broker.availability()]);
-    return serviceRows(list, availability);
-  }, report);
+  const catalogue = useResource(() => Promise.all([broker.services(), broker.availability()]), report);
   const account = useResource<[AccountInfo, Usage]>(() => Promise.all([broker.account(), broker.usage(7)]), report);
+  // With a country chosen, its prices and stock take the place of the list prices and total stock.
+  const inCountry = useResource<PriceList>(() => broker.prices({ by: 'service', country: uiRef.current.country }), report, {
+    key: ui.country,
+    active: ui.country !== 'any',
+  });
+  const countryPrices = ui.country !== 'any' && inCountry.current ? inCountry.data : undefined;
+  const countryState = ui.country === 'any' || countryPrices ? null : inCountry.failed ? 'failed' : 'reading';
+  const serviceData = useMemo(
+    () => (catalogue.data ? serviceRows(catalogue.data[0], catalogue.data[1], countryPrices) : undefined),
+    [catalogue.data, countryPrices],
+  );
   const names = useRef(new Map<string, string>());
-  for (const row of services.data ?? []) names.current.set(row.platform, row.name);
-  const nameOf = (platform: string): string => names.current.get(platform) ?? platform;
+  for (const row of serviceData ?? []) names.current.set(row.platform, row.name);
+  const nameOf = useCallback((platform: string): string => names.current.get(platform) ?? platform, []);
 
-  const [sessionOrders, setSessionOrders] = useState<Order[]>([]);
-  const orders = useMemo(() => mergeOrders(account.data?.[0].recent_orders ?? [], sessionOrders), [account.data, sessionOrders]);
-  const visible = useMemo(() => filterRows(services.data ?? [], ui.filter), [services.data, ui.filter]);
-  const countryList = useMemo(() => countryOptions(ui.countryQuery), [ui.countryQuery]);
+  // The order history, a page that fills the screen at a time, read while the Orders screen is shown.
+  const orderLimit = clamp(bodyHeight - 2, 1, 100);
+  const orders = useResource<OrderPage>(() => broker.orders({ page: uiRef.current.ordersPage, limit: orderLimit }), report, {
+    key: `${ui.ordersPage}/${orderLimit}`,
+    active: ui.view === 'orders',
+  });
+  const pageOrders = useMemo(() => orders.data?.orders ?? [], [orders.data]);
+
+  // The country picker: the stock by country of the platform under the cursor, and where its orders are paused.
+  const stock = useResource<PriceList>(() => broker.prices({ by: 'country', platform: uiRef.current.countryPlatform ?? '' }), report, {
+    key: ui.countryPlatform ?? '',
+    active: ui.overlay === 'country' && ui.countryPlatform !== null,
+  });
+  const stockList = ui.countryPlatform !== null && stock.current ? stock.data : undefined;
+  const facts = useMemo(() => (stockList ? countryFacts(stockList, account.data?.[0].delivery_guards) : null), [stockList, account.data]);
+  const visible = useMemo(() => filterRows(serviceData ?? [], ui.filter), [serviceData, ui.filter]);
+  const countryList = useMemo(() => countryOptions(ui.countryQuery, facts), [ui.countryQuery, facts]);
+  useKeepCountry(facts, uiRef, setUi);
 
   // The order on the order view, followed live even while another screen is shown.
   const [current, setCurrent] = useState<Order | null>(null);
   const currentRef = useRef(current);
   currentRef.current = current;
-  const noteOrder = useCallback(
-    (order: Order) => {
-      session.note(order);
-      setSessionOrders(session.list());
-    },
-    [session],
-  );
-  const { reload: reloadAccount } = account;
-  const { reload: reloadServices } = services;
+  const noteOrder = useCallback((order: Order) => session.note(order), [session]);
+  const { reload: reloadCatalogue } = catalogue;
+  const { reload: reloadCountry } = inCountry;
+  const { reload: reloadOrders } = orders;
+  const { reload: reloadAccountOnly } = account;
+  /** Balance, tier and the order history change with every order. */
+  const reloadAccount = useCallback(() => {
+    reloadAccountOnly();
+    reloadOrders();
+  }, [reloadAccountOnly, reloadOrders]);
+  /** Stock changes with every order. */
+  const reloadServices = useCallback(() => {
+    reloadCatalogue();
+    reloadCountry();
+  }, [reloadCatalogue, reloadCountry]);
   const onOrderChange = useCallback(
     (order: Order) => {
       noteOrder(order);
       setCurrent((c) => (c && c.order_id === order.order_id ? order : c));
       if (order.status !== 'active') {
-        setStatus(endedStatus(order, names.current.get(order.platform) ?? order.platform));
+        setStatus(endedStatus(order, nameOf(order.platform)));
         reloadAccount();
         reloadServices();
       }
     },
-    [noteOrder, reloadAccount, reloadServices],
+    [noteOrder, nameOf, reloadAccount, reloadServices],
   );
   useOrderUpdates(broker, current, onOrderChange, report);
   const now = useNow(ui.view === 'order' && current?.status === 'active');
+
+  // A page past the end (the terminal grew, so pages hold more): the last page instead.
+  useEffect(() => {
+    const p = orders.data;
+    if (p && p.pages > 0 && p.page > p.pages && uiRef.current.ordersPage === p.page) setUi({ ...uiRef.current, ordersPage: p.pages, orderCursor: 0 });
+  }, [orders.data, setUi]);
 
   /** One broker action at a time; its failure goes to the status line. */
   const busy = useRef(false);
@@ -123,16 +158,25 @@ export function App({ broker, color, country = 'any', session: givenSession, cop
       case 'clearStatus':
         return setStatus(null);
       case 'reload':
-        return command.what === 'services' ? reloadServices() : reloadAccount();
+        if (command.what === 'services') return reloadServices();
+        return command.what === 'orders' ? reloadOrders() : reloadAccountOnly();
       case 'country':
-        return setStatus(info(`New orders go to ${countryLabel(command.code)}.`));
+        return setStatus(info(`New orders go to ${countryLabel(command.code)}${command.code === 'any' ? '' : '; the table shows the prices and stock there'}.`));
       case 'open':
         return setCurrent(command.order);
       case 'order': {
         const { row } = command;
         const where = uiRef.current.country;
         return act(`Ordering a ${row.name} number (${countryLabel(where)})…`, async () => {
-          const placed = await broker.order({ platform: row.platform, country: where });
+          let placed: Order;
+          try {
+            placed = await broker.order({ platform: row.platform, country: where });
+          } catch (err) {
+            if (!isTnError(err) || err.code !== 'delivery_rate_low') throw err;
+            setStatus(await pausedStatus(err));
+            reloadAccountOnly(); // the Account screen lists the pause
+            return;
+          }
           noteOrder(placed);
           setCurrent(placed);
           setUi(goTo(uiRef.current, 'order').state);
@@ -169,11 +213,27 @@ export function App({ broker, color, country = 'any', session: givenSession, cop
     }
   };
 
+  /** `delivery_rate_low` with a country to order in instead: one with stock where the broker does not pause the platform. */
+  const pausedStatus = async (err: TnError): Promise<Status> => {
+    const { platform, country } = err.details;
+    let alternatives: string[] | undefined;
+    if (typeof platform === 'string' && typeof country === 'string') {
+      try {
+        const [list, fresh] = await Promise.all([broker.prices({ by: 'country', platform }), broker.account()]);
+        alternatives = otherCountries(countryFacts(list, fresh.delivery_guards), country);
+      } catch {
+        alternatives = undefined; // the status line still says what happened, without a suggestion
+      }
+    }
+    return errorStatus(err, broker.endpoint, { nameOf, alternatives });
+  };
+
   // The key handler is subscribed once and reads what it needs from this render through a ref:
   // Ink re-subscribes a changed handler only after React's passive effects run, and a key pressed
   // in between would otherwise meet the data of an older render.
-  const latest = useRef({ rows: services.data ?? [], orders, page: bodyHeight - 2, run });
-  latest.current = { rows: services.data ?? [], orders, page: bodyHeight - 2, run };
+  const keyContext = { rows: serviceData ?? [], orders: pageOrders, orderPages: orders.data?.pages ?? 0, page: bodyHeight - 2, countryFacts: facts };
+  const latest = useRef({ ...keyContext, run });
+  latest.current = { ...keyContext, run };
   const onInput = useCallback(
     (input: string, key: Key) => {
       const { run: runCommand, ...ctx } = latest.current;
@@ -202,6 +262,9 @@ export function App({ broker, color, country = 'any', session: givenSession, cop
         selected={clamp(ui.countryCursor, 0, countryList.length - 1)}
         query={ui.countryQuery}
         current={ui.country}
+        platformName={ui.countryPlatform === null ? null : nameOf(ui.countryPlatform)}
+        stock={facts ? 'shown' : stock.failed ? 'failed' : 'reading'}
+        now={Date.now()}
         width={width}
         height={bodyHeight}
         theme={theme}
@@ -212,17 +275,27 @@ export function App({ broker, color, country = 'any', session: givenSession, cop
   } else if (ui.view === 'orders') {
     body = (
       <OrdersScreen
-        orders={orders}
-        selected={clamp(ui.orderCursor, 0, orders.length - 1)}
-        loaded={account.data !== undefined}
-        failed={account.settled && !account.data}
+        page={orders.data}
+        selected={clamp(ui.orderCursor, 0, pageOrders.length - 1)}
+        failed={orders.settled && !orders.data}
         width={width}
         height={bodyHeight}
         theme={theme}
       />
     );
   } else if (ui.view === 'account') {
-    body = <AccountScreen account={account.data?.[0]} usage={account.data?.[1]} failed={account.settled && !account.data} width={width} height={bodyHeight} theme={theme} />;
+    body = (
+      <AccountScreen
+        account={account.data?.[0]}
+        usage={account.data?.[1]}
+        nameOf={nameOf}
+        now={Date.now()}
+        failed={account.settled && !account.data}
+        width={width}
+        height={bodyHeight}
+        theme={theme}
+      />
+    );
   } else {
     body = (
       <ServicesScreen
@@ -231,8 +304,9 @@ export function App({ broker, color, country = 'any', session: givenSession, cop
         filter={ui.filter}
         filtering={ui.filtering}
         country={ui.country}
-        loaded={services.data !== undefined}
-        failed={services.settled && !services.data}
+        countryPrices={countryState}
+        loaded={serviceData !== undefined}
+        failed={catalogue.settled && !catalogue.data}
         width={width}
         height={bodyHeight}
         theme={theme}
@@ -266,4 +340,21 @@ function endedStatus(order: Order, name: string): Status {
     default:
       return info(`Order ${order.order_id} is ${order.status}.`);
   }
+}
+
+/**
+ * Keeps the picker's cursor on the same country when the stock comes and the list reorders (the
+ * countries with stock move first).
+ */
+function useKeepCountry(facts: CountryFacts | null, uiRef: React.RefObject<UiState>, setUi: (next: UiState) => void): void {
+  const shown = useRef(facts);
+  useEffect(() => {
+    const before = shown.current;
+    shown.current = facts;
+    const ui = uiRef.current;
+    if (before === facts || ui.overlay !== 'country') return;
+    const code = countryOptions(ui.countryQuery, before)[ui.countryCursor]?.code;
+    const index = countryOptions(ui.countryQuery, facts).findIndex((o) => o.code === code);
+    if (index >= 0 && index !== ui.countryCursor) setUi({ ...ui, countryCursor: index });
+  }, [facts, uiRef, setUi]);
 }

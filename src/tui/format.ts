@@ -1,4 +1,4 @@
-import type { AccountInfo, Availability, ServicesList } from '../core/broker.js';
+import type { AccountInfo, Availability, PriceList, ServicesList } from '../core/broker.js';
 import type { Order } from '../core/order.js';
 import { countryName } from '../core/countries.js';
 import { percent, usd } from '../cli/output.js';
@@ -8,7 +8,10 @@ import { percent, usd } from '../cli/output.js';
  * decides a price, a discount or a state: those come from the broker as they are.
  */
 
-/** One row of the Services table: the broker's price list joined with its availability. */
+/**
+ * One row of the Services table: the broker's price list joined with its availability; with a
+ * country chosen, that country's prices and stock (`prices({ by: 'service' })`) in their place.
+ */
 export interface ServiceRow {
   platform: string;
   name: string;
@@ -19,17 +22,19 @@ export interface ServiceRow {
   medianSeconds: number | null;
 }
 
-export function serviceRows(list: ServicesList, availability: Availability | undefined): ServiceRow[] {
+export function serviceRows(list: ServicesList, availability: Availability | undefined, inCountry?: PriceList): ServiceRow[] {
   const byPlatform = new Map((availability?.platforms ?? []).map((a) => [a.platform, a]));
+  const local = new Map((inCountry?.items ?? []).map((p) => [p.platform, p]));
   return list.services.map((s) => {
     const a = byPlatform.get(s.platform);
+    const p = local.get(s.platform);
     return {
       platform: s.platform,
       name: s.name,
-      price: s.price,
-      yourPrice: s.your_price ?? null,
+      price: p ? p.price : s.price,
+      yourPrice: p ? p.your_price : (s.your_price ?? null),
       successRate: a?.success_rate ?? null,
-      stock: a ? a.stock : null,
+      stock: p ? p.stock : a ? a.stock : null,
       medianSeconds: a?.median_delivery_seconds ?? null,
     };
   });
@@ -134,6 +139,9 @@ export function countryLabel(code: string): string {
   return `${countryName(code) ?? code.toUpperCase()} (${code})`;
 }
 
+/** A country's name alone, `United Kingdom`. */
+export const countryShort = (code: string): string => countryName(code) ?? code.toUpperCase();
+
 /** What an order's state means for the person watching it. */
 export function orderState(order: Order, now: number): string {
   const left = Date.parse(order.expires_at) - now;
@@ -169,13 +177,19 @@ export function bar(fraction: number, n: number): string {
   return '█'.repeat(filled) + '░'.repeat(n - filled);
 }
 
-/** The orders to list: the account's recent ones and this session's, newest first, each once. */
-export function mergeOrders(recent: readonly Order[], session: readonly Order[]): Order[] {
-  const byId = new Map<string, Order>();
-  for (const o of session) byId.set(o.order_id, o);
-  for (const o of recent) byId.set(o.order_id, o); // the account's copy was read last
-  return [...byId.values()].sort((a, b) => b.created_at.localeCompare(a.created_at) || b.order_id.localeCompare(a.order_id));
+/**
+ * When something the broker set ends (`lifts_at` of a paused country), in local time: `14:03`
+ * today, `Tue 14:03` on another day.
+ */
+export function liftTime(iso: string, now: number): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const hhmm = clockTime(iso).slice(0, 5);
+  return d.toDateString() === new Date(now).toDateString() ? hhmm : `${d.toLocaleDateString('en-US', { weekday: 'short' })} ${hhmm}`;
 }
+
+/** `3 orders`, `1 order`. */
+export const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 export const weekday = (date: string): string =>
   new Date(`${date}T00:00:00Z`).toLocaleDateString('en-US', { weekday: 'short', timeZone: 'UTC' });

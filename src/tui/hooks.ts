@@ -23,35 +23,54 @@ export interface Resource<T> {
   data: T | undefined;
   /** Whether a first answer (or failure) came. */
   settled: boolean;
+  /** Whether `data` was read for the current key. */
+  current: boolean;
+  /** Whether the last read for the current key failed (the error went to `onError`). */
+  failed: boolean;
   reload: () => void;
 }
 
-/** A value read from the broker, read again on `reload()`; failures go to `onError`. */
-export function useResource<T>(load: () => Promise<T>, onError: (err: unknown) => void): Resource<T> {
-  const [state, setState] = useState<{ data: T | undefined; settled: boolean }>({ data: undefined, settled: false });
+export interface ResourceOptions {
+  /** What is read: a new key reads again (the last value stays until the new one comes). */
+  key?: string;
+  /** Read only while true (a screen that is shown); becoming true reads again. */
+  active?: boolean;
+}
+
+interface ResourceState<T> {
+  data: T | undefined;
+  dataKey: string | null;
+  failedKey: string | null;
+  settled: boolean;
+}
+
+/** A value read from the broker, read again on `reload()` or a new key; failures go to `onError`. */
+export function useResource<T>(load: () => Promise<T>, onError: (err: unknown) => void, { key = '', active = true }: ResourceOptions = {}): Resource<T> {
+  const [state, setState] = useState<ResourceState<T>>({ data: undefined, dataKey: null, failedKey: null, settled: false });
   const [generation, setGeneration] = useState(0);
   const loadRef = useRef(load);
   loadRef.current = load;
   const errorRef = useRef(onError);
   errorRef.current = onError;
   useEffect(() => {
+    if (!active) return;
     let live = true;
     loadRef.current().then(
       (data) => {
-        if (live) setState({ data, settled: true });
+        if (live) setState({ data, dataKey: key, failedKey: null, settled: true });
       },
       (err: unknown) => {
         if (!live) return;
-        setState((s) => (s.settled ? s : { ...s, settled: true }));
+        setState((s) => ({ ...s, failedKey: key, settled: true }));
         errorRef.current(err);
       },
     );
     return () => {
       live = false;
     };
-  }, [generation]);
+  }, [generation, key, active]);
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
-  return { ...state, reload };
+  return { data: state.data, settled: state.settled, current: state.dataKey === key, failed: state.failedKey === key, reload };
 }
 
 /** The current time, ticking each second while `running`. */

@@ -1,7 +1,7 @@
 import type { Key } from 'ink';
 import type { Order } from '../core/order.js';
 import { clamp, filterRows, type ServiceRow } from './format.js';
-import { countryOptions } from './pickers.js';
+import { countryOptions, type CountryFacts } from './pickers.js';
 
 /**
  * What the keys do, as a pure function from the app's screen state and a key to the next state and
@@ -20,10 +20,14 @@ export interface UiState {
   filter: string;
   filtering: boolean;
   serviceCursor: number;
+  /** The page of the order history shown (from 1) and the row on it. */
+  ordersPage: number;
   orderCursor: number;
   country: string;
   countryQuery: string;
   countryCursor: number;
+  /** The platform under the cursor when the country picker opened: the picker shows its stock. */
+  countryPlatform: string | null;
 }
 
 export const initialUi = (country = 'any'): UiState => ({
@@ -33,10 +37,12 @@ export const initialUi = (country = 'any'): UiState => ({
   filter: '',
   filtering: false,
   serviceCursor: 0,
+  ordersPage: 1,
   orderCursor: 0,
   country,
   countryQuery: '',
   countryCursor: 0,
+  countryPlatform: null,
 });
 
 export type Command =
@@ -46,16 +52,21 @@ export type Command =
   | { type: 'cancel' }
   | { type: 'retry' }
   | { type: 'copy'; what: 'code' | 'phone' }
-  | { type: 'reload'; what: 'services' | 'account' }
+  | { type: 'reload'; what: 'services' | 'account' | 'orders' }
   | { type: 'country'; code: string }
   | { type: 'clearStatus' };
 
 /** What the keys need to know of the data on screen. */
 export interface KeyContext {
   rows: readonly ServiceRow[];
+  /** The orders on the page of the history shown. */
   orders: readonly Order[];
+  /** How many pages the order history has (0 without orders). */
+  orderPages: number;
   /** Rows a page holds (PgUp/PgDn). */
   page: number;
+  /** The broker's stock by country for the platform of the country picker, once read. */
+  countryFacts: CountryFacts | null;
 }
 
 export interface KeyResult {
@@ -63,13 +74,18 @@ export interface KeyResult {
   commands: Command[];
 }
 
-/** Moves to another screen: Orders and Account are read again on the way in. */
+/**
+ * Moves to another screen: Orders and Account are read again on the way in. Orders opens on its
+ * first page (the newest orders), except on the way back from an order opened there.
+ */
 export function goTo(state: UiState, view: View): KeyResult {
   const commands: Command[] = [];
-  if (view === 'orders' || view === 'account') commands.push({ type: 'reload', what: 'account' });
+  if (view === 'orders' || view === 'account') commands.push({ type: 'reload', what: view });
   if (view !== state.view) commands.push({ type: 'clearStatus' });
   const back = view === 'order' ? (state.view === 'order' ? state.back : state.view) : state.back;
-  return { state: { ...state, view, back, overlay: null }, commands };
+  const returning = state.view === 'orders' || (state.view === 'order' && state.back === 'orders');
+  const first = view === 'orders' && !returning ? { ordersPage: 1, orderCursor: 0 } : {};
+  return { state: { ...state, ...first, view, back, overlay: null }, commands };
 }
 
 /** The next state for one key. */
@@ -93,7 +109,9 @@ export function reduceKey(state: UiState, input: string, key: Key, ctx: KeyConte
       const moved = listMove(input, key, index, rows.length, ctx.page);
       if (moved !== null) return same({ ...state, serviceCursor: moved });
       if (input === '/') return same({ ...state, filtering: true });
-      if (input === 'C') return same({ ...state, overlay: 'country', countryQuery: '', countryCursor: 0 });
+      if (input === 'C') {
+        return same({ ...state, overlay: 'country', countryQuery: '', countryCursor: 0, countryPlatform: rows[index]?.platform ?? null });
+      }
       if (input === 'r') return same(state, [{ type: 'reload', what: 'services' }]);
       if (key.escape && state.filter) return same({ ...state, filter: '', serviceCursor: 0 });
       const row = rows[index];
@@ -109,9 +127,15 @@ export function reduceKey(state: UiState, input: string, key: Key, ctx: KeyConte
       return same();
     case 'orders': {
       const index = clamp(state.orderCursor, 0, ctx.orders.length - 1);
+      // A page of the history fills the screen: PgDn and PgUp turn pages, and at either end move to the last or first row.
+      const next = input === 'n' || key.pageDown;
+      const previous = input === 'p' || key.pageUp;
+      if (next && state.ordersPage < ctx.orderPages) return same({ ...state, ordersPage: state.ordersPage + 1, orderCursor: 0 });
+      if (previous && state.ordersPage > 1) return same({ ...state, ordersPage: state.ordersPage - 1, orderCursor: 0 });
+      if (input === 'n' || input === 'p') return same();
       const moved = listMove(input, key, index, ctx.orders.length, ctx.page);
       if (moved !== null) return same({ ...state, orderCursor: moved });
-      if (input === 'r') return same(state, [{ type: 'reload', what: 'account' }]);
+      if (input === 'r') return same(state, [{ type: 'reload', what: 'orders' }]);
       if (key.escape) return goTo(state, 'services');
       const order = ctx.orders[index];
       if (key.return && order) {
@@ -141,7 +165,7 @@ function filterKey(state: UiState, input: string, key: Key, ctx: KeyContext): Ke
 
 function countryKey(state: UiState, input: string, key: Key, ctx: KeyContext): KeyResult {
   if (key.escape) return { state: { ...state, overlay: null }, commands: [] };
-  const options = countryOptions(state.countryQuery);
+  const options = countryOptions(state.countryQuery, ctx.countryFacts);
   const index = clamp(state.countryCursor, 0, options.length - 1);
   if (key.return) {
     const chosen = options[index];

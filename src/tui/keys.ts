@@ -19,7 +19,7 @@ export const HELP: readonly KeySection[] = [
     keys: [
       ['↑ ↓  j k', 'move (PgUp PgDn, Home End or g G: by page, to the ends)'],
       ['/', 'filter: type; Enter keeps it, Esc clears it'],
-      ['C', 'choose the country for new orders'],
+      ['C', 'choose the country for new orders and the prices shown'],
       ['Enter', 'order a number for the platform'],
     ],
   },
@@ -32,7 +32,13 @@ export const HELP: readonly KeySection[] = [
       ['Esc', 'back'],
     ],
   },
-  { title: 'Orders', keys: [['↑ ↓  Enter', 'move, open the order']] },
+  {
+    title: 'Orders',
+    keys: [
+      ['↑ ↓  Enter', 'move, open the order'],
+      ['n p', 'next, previous page of your orders (also PgDn PgUp)'],
+    ],
+  },
 ];
 
 export type HintMode = 'services' | 'filter' | 'order' | 'orders' | 'account' | 'help' | 'country';
@@ -41,7 +47,7 @@ export const HINTS: Readonly<Record<HintMode, string>> = {
   services: 'Enter order  / filter  C country  o orders  a account  ? help  q quit',
   filter: 'type to filter  Enter keep  Esc clear  ↑↓ move',
   order: 'c cancel  r another code  y copy code  p copy phone  Esc back  ? help',
-  orders: '↑↓ move  Enter open  r reload  Esc back  ? help  q quit',
+  orders: '↑↓ move  n p page  Enter open  r reload  Esc back  ? help  q quit',
   account: 'r reload  s services  o orders  Esc back  ? help  q quit',
   help: 'any key closes the help',
   country: 'type to search  ↑↓ move  Enter choose  Esc cancel',

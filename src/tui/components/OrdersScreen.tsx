@@ -1,13 +1,13 @@
 import { Box } from 'ink';
-import type { Order } from '../../core/order.js';
-import { fitColumns, ORDER_COLUMNS, scrollWindow, spread, tableLine } from '../format.js';
+import type { OrderPage } from '../../core/broker.js';
+import { count, fitColumns, ORDER_COLUMNS, scrollWindow, spread, tableLine } from '../format.js';
 import { statusColor, type Theme } from '../theme.js';
 import { Line } from './Line.js';
 
 export interface OrdersScreenProps {
-  orders: readonly Order[];
+  /** One page of the account's order history, as the broker sent it. */
+  page: OrderPage | undefined;
   selected: number;
-  loaded: boolean;
   /** The first read failed (the status line says why). */
   failed: boolean;
   width: number;
@@ -15,19 +15,20 @@ export interface OrdersScreenProps {
   theme: Theme;
 }
 
-/** The recent orders with their states and codes. */
-export function OrdersScreen({ orders, selected, loaded, failed, width, height, theme }: OrdersScreenProps): React.JSX.Element {
+/** The account's orders, newest first, a page at a time, with their states and codes. */
+export function OrdersScreen({ page, selected, failed, width, height, theme }: OrdersScreenProps): React.JSX.Element {
   const columns = fitColumns(ORDER_COLUMNS, width - 3);
+  const orders = page?.orders ?? [];
   const { start, end } = scrollWindow(orders.length, selected, Math.max(0, height - 2));
-  const waiting = orders.filter((o) => o.status === 'active').length;
-  const summary = orders.length ? `${orders.length} recent${waiting ? `, ${waiting} waiting` : ''} ` : '';
+  const summary = page && page.total ? `page ${page.page} of ${Math.max(1, page.pages)}, ${count(page.total, 'order')} ` : '';
   let empty: string | undefined;
-  if (failed && !orders.length) empty = 'Could not read the orders: r tries again.';
-  else if (!loaded) empty = 'Loading orders…';
-  else if (!orders.length) empty = 'No orders yet: s, then Enter on a platform, orders a number.';
+  if (failed && !page) empty = 'Could not read the orders: r tries again.';
+  else if (!page) empty = 'Loading orders…';
+  else if (!page.total) empty = 'No orders yet: s, then Enter on a platform, orders a number.';
+  else if (!orders.length) empty = 'No orders on this page: p goes back.';
   return (
     <Box flexDirection="column" width={width} height={height}>
-      <Line>{spread(' Recent orders, newest first', summary, width)}</Line>
+      <Line>{spread(' Orders, newest first', summary, width)}</Line>
       <Line bold dim={theme.dim}>{'   ' + tableLine(columns, (c) => c.title)}</Line>
       {empty ? (
         <Line>{'   ' + empty}</Line>

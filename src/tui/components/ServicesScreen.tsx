@@ -10,6 +10,11 @@ export interface ServicesScreenProps {
   filter: string;
   filtering: boolean;
   country: string;
+  /**
+   * A country is chosen and its prices and stock are being read, or could not be (the status line
+   * says why): the rows show the list prices and total stock meanwhile. Null otherwise.
+   */
+  countryPrices: 'reading' | 'failed' | null;
   loaded: boolean;
   /** The first read failed (the status line says why). */
   failed: boolean;
@@ -18,8 +23,13 @@ export interface ServicesScreenProps {
   theme: Theme;
 }
 
-/** Platforms with price, your price after the tier discount, success rate, stock and median delivery. */
-export function ServicesScreen({ rows, selected, filter, filtering, country, loaded, failed, width, height, theme }: ServicesScreenProps): React.JSX.Element {
+const COUNTRY_NOTE = { reading: ' (reading its prices…)', failed: ' (list prices: r reads its own)', none: '' } as const;
+
+/**
+ * Platforms with price, your price after the tier discount, success rate, stock and median delivery;
+ * with a country chosen, the price, your price and stock there.
+ */
+export function ServicesScreen({ rows, selected, filter, filtering, country, countryPrices, loaded, failed, width, height, theme }: ServicesScreenProps): React.JSX.Element {
   const columns = fitColumns(SERVICE_COLUMNS, width - 3);
   const listHeight = Math.max(0, height - 2);
   const { start, end } = scrollWindow(rows.length, selected, listHeight);
@@ -31,7 +41,7 @@ export function ServicesScreen({ rows, selected, filter, filtering, country, loa
   else if (!rows.length) empty = filter ? `No platform matches "${filter}": Esc clears the filter.` : 'No platforms: r reloads.';
   return (
     <Box flexDirection="column" width={width} height={height}>
-      <Line bold={filtering}>{spread(` Country: ${countryLabel(country)}   ${filterText}`, range + ' ', width)}</Line>
+      <Line bold={filtering}>{spread(` Country: ${countryLabel(country)}${COUNTRY_NOTE[countryPrices ?? 'none']}   ${filterText}`, range + ' ', width)}</Line>
       <Line bold dim={theme.dim}>{'   ' + tableLine(columns, (c) => c.title)}</Line>
       {empty ? (
         <Line>{'   ' + empty}</Line>
