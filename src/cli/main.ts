@@ -118,6 +118,11 @@ export async function main(argv: readonly string[], io: IO = processIO()): Promi
 
   // Plain `tn` on a terminal opens the app; piped or in CI it prints help, as scripts expect.
   const interactive = io.stdinIsTTY && io.stdoutIsTTY && !io.env.CI;
+  if (argv.length > 0 && argv.every((a) => a === '--json')) {
+    // `--json` promises one JSON document: without a command, that is a usage error.
+    printJson(io, { error: new TnError('invalid_request', 'No command given: see `tn --help`.').toBody() });
+    return EXIT.usage;
+  }
   if (argv.length === 0 && !interactive) {
     program.outputHelp();
     return EXIT.ok;

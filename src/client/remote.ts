@@ -146,9 +146,10 @@ export class RemoteBroker implements Broker {
     return this.call({ method: 'POST', path: `/order/${encodeURIComponent(orderId)}/retry`, safe: false });
   }
 
-  verify(req: VerifyRequest, options: VerifyOptions = {}): Promise<Order> {
+  async verify(req: VerifyRequest, options: VerifyOptions = {}): Promise<Order> {
     const timeoutSeconds = req.timeoutSeconds ?? 120;
-    return this.call({
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    const order = await this.call<Order>({
       method: 'POST',
       path: '/verify',
       body: { platform: req.platform, country: req.country, timeout_seconds: req.timeoutSeconds, idempotency_key: req.idempotencyKey ?? newKey() },
@@ -157,6 +158,12 @@ export class RemoteBroker implements Broker {
       timeoutMs: (timeoutSeconds + 15) * 1000,
       signal: options.signal,
     });
+    // An order still active before the deadline means the server let go of the wait (it is
+    // restarting): follow the order instead of giving up on it.
+    if (order.status === 'active' && Date.now() < deadline && !options.signal?.aborted) {
+      return this.wait(order.order_id, { timeoutMs: deadline - Date.now(), signal: options.signal });
+    }
+    return order;
   }
 
   batch(items: OrderRequest[]): Promise<BatchResult> {

@@ -16,8 +16,8 @@ export interface Store {
   /** Appends a `deposit` or `adjustment` entry and returns the new balance. Refuses to go below zero. */
   credit(accountId: string, amount: Micros, kind: 'deposit' | 'adjustment', note: string, at: number): Promise<Micros>;
   placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult>;
-  /** The order an idempotency key already created, if any (with the stored hash of its request). */
-  idempotentOrder(accountId: string, key: string): Promise<{ orderId: string; requestHash: string; response: string } | null>;
+  /** The order an idempotency key created within the last 24 h as of `now`, if any (with the stored hash of its request). */
+  idempotentOrder(accountId: string, key: string, now: number): Promise<{ orderId: string; requestHash: string; response: string } | null>;
   getOrder(orderId: string): Promise<OrderRecord | null>;
   recentOrders(accountId: string, limit: number): Promise<OrderRecord[]>;
   recordSms(sms: IncomingSms): Promise<SmsOutcome>;
@@ -30,6 +30,8 @@ export interface Store {
   /** completed → active before `expires_at`; null when that transition is not allowed any more. */
   retryOrder(orderId: string, at: number, smsDueAt: number | null): Promise<OrderRecord | null>;
   dueWork(now: number, limit: number): Promise<DueWork>;
+  /** Forgets a scheduled delivery that cannot happen (its source is gone), so that expiry takes over. */
+  dropDelivery(orderId: string, dueAt: number): Promise<void>;
   /** Earliest moment anything (an SMS, an expiry) falls due; null when nothing is pending. */
   nextDueAt(): Promise<number | null>;
   /** Prices the operator set per platform and country (others come from the catalogue). */
@@ -101,6 +103,8 @@ export interface PlaceOrderInput {
   /** Chooses a free number, asking the store which are held; null when none is left. */
   pickPhone(isTaken: (phone: string) => boolean): string | null;
   idempotency?: { key: string; requestHash: string; respond(order: OrderRecord): string };
+  /** Refuse (invalid_request) if the price is above this. */
+  maxPrice?: Micros;
   /** Checked inside the order's transaction: throws to refuse the order (the delivery-rate guard). */
   admit?(window: (since: number) => GuardOrder[]): void;
 }

@@ -84,6 +84,12 @@ interface Watch {
   refs: number;
 }
 
+/** What a caller may set on an order beyond the API's parameters. */
+export interface OrderLimits {
+  /** Refuse, inside the order's transaction, if the price (after the tier discount) is above this. */
+  maxPrice?: Micros;
+}
+
 export interface WaitSettings {
   timeoutMs?: number;
   /** Stop waiting; a verify then cancels its order with a refund (the caller gave up). */
@@ -362,8 +368,8 @@ export class BrokerCore {
 
   // ── orders ────────────────────────────────────────────────────────────
 
-  async order(accountId: string, request: OrderRequest): Promise<Order> {
-    const { order, replayed } = await this.place(accountId, request, 'order');
+  async order(accountId: string, request: OrderRequest, limits: OrderLimits = {}): Promise<Order> {
+    const { order, replayed } = await this.place(accountId, request, 'order', limits);
     return replayed ?? toOrderView(order!);
   }
 
@@ -430,9 +436,9 @@ export class BrokerCore {
     accountId: string,
     request: OrderRequest,
     timeoutMs: number,
-    options: VerifyControl = {},
+    options: VerifyControl & OrderLimits = {},
   ): Promise<Order> {
-    const placed = await this.place(accountId, request, 'verify');
+    const placed = await this.place(accountId, request, 'verify', options);
     const id = placed.order?.id ?? placed.replayedId!;
     const started = (await this.store.getOrder(id))!;
     options.onOrder?.(toOrderView(started));
@@ -449,7 +455,7 @@ export class BrokerCore {
     return toOrderView((await this.store.getOrder(id))!);
   }
 
-  async batch(accountId: string, items: unknown): Promise<BatchResult> {
+  async batch(accountId: string, items: unknown, limits: OrderLimits = {}): Promise<BatchResult> {
     if (!Array.isArray(items)) throw invalid('Parameter "orders" must be an array of { platform, country? }.');
     if (items.length < 1 || items.length > BATCH_MAX) {
       throw new TnError('batch_too_large', `A batch holds 1 to ${BATCH_MAX} orders; this one has ${items.length}.`);
@@ -461,7 +467,7 @@ export class BrokerCore {
     for (const item of items) {
       try {
         if (typeof item !== 'object' || item === null || Array.isArray(item)) throw invalid('Each batch item must be an object { platform, country? }.');
-        const order = await this.order(accountId, item as OrderRequest);
+        const order = await this.order(accountId, item as OrderRequest, limits);
         total += Math.round(order.price * 1_000_000);
         results.push({ ok: true, order });
       } catch (err) {
@@ -474,7 +480,7 @@ export class BrokerCore {
 
   // ── agent ─────────────────────────────────────────────────────────────
 
-  async agent(accountId: string, query: unknown): Promise<AgentAnswer> {
+  async agent(accountId: string, query: unknown, control: { release?: AbortSignal; signal?: AbortSignal } = {}): Promise<AgentAnswer> {
     if (typeof query !== 'string' || query.trim() === '') throw invalid('Parameter "query" must be a non-empty string.');
     if (query.length > AGENT_MAX_QUERY_LENGTH) throw invalid(`Parameter "query" is longer than ${AGENT_MAX_QUERY_LENGTH} characters.`);
     const parsed = parseAgentQuery(query);
@@ -513,7 +519,11 @@ export class BrokerCore {
     }
 
     const platform = requirePlatform(interpretation.platform);
-    const price = discounted(platform.price, await this.discountPercent(accountId));
+    const table = await this.priceTable();
+    const country = interpretation.country;
+    const listPrice = (country ? table.get(`${platform.id}/${country}`) : undefined) ?? table.get(`${platform.id}/*`) ?? platform.price;
+    const price = discounted(listPrice, await this.discountPercent(accountId));
+    // A first answer for the common case; the order's own transaction enforces the limit for any country.
     if (parsed.maxPriceMicros !== undefined && price > parsed.maxPriceMicros) {
       return {
         ...base,
@@ -524,14 +534,18 @@ export class BrokerCore {
     const quantity = interpretation.quantity ?? 1;
     const request = { platform: platform.id, country: interpretation.country };
     if (intent === 'verify' && quantity === 1) {
-      const order = await this.verifyWithin(accountId, request, VERIFY_TIMEOUT.default * 1000);
+      const order = await this.verifyWithin(accountId, request, VERIFY_TIMEOUT.default * 1000, { ...control, maxPrice: parsed.maxPriceMicros });
       return {
         ...base,
         message: order.code ? `Code ${order.code} for ${platform.name} on ${order.phone}.` : `No code arrived for ${platform.name}; the order was ${order.status} and refunded.`,
         orders: [order],
       };
     }
-    const { results } = await this.batch(accountId, Array.from({ length: quantity }, () => request));
+    const { results } = await this.batch(
+      accountId,
+      Array.from({ length: quantity }, () => request),
+      { maxPrice: parsed.maxPriceMicros },
+    );
     const orders = results.flatMap((r) => (r.ok ? [r.order] : []));
     const errors = results.flatMap((r) => (r.ok ? [] : [r.error]));
     return {
@@ -573,8 +587,15 @@ export class BrokerCore {
       // All at once, so the store commits them together (one fsync for a whole backlog).
       const delivered = deliveries.map(async (due) => {
         const source = this.sources.find((s) => s.id === due.source);
-        if (!source) return;
-        const sms = source.composeSms(due.platform);
+        let sms;
+        try {
+          if (!source) throw new Error(`source ${due.source} is not configured`);
+          sms = source.composeSms(due.platform);
+        } catch {
+          // No SMS can come from here: drop the delivery, and the order expires (with its refund) on time.
+          await this.store.dropDelivery(due.orderId, due.dueAt);
+          return;
+        }
         const outcome = await this.store.recordSms({
           orderId: due.orderId,
           text: sms.text,
@@ -743,6 +764,7 @@ export class BrokerCore {
     accountId: string,
     request: OrderRequest,
     operation: 'order' | 'verify',
+    limits: OrderLimits = {},
   ): Promise<{ order?: OrderRecord; replayed?: Order; replayedId?: string }> {
     if (typeof request !== 'object' || request === null) throw invalid('The request must be an object { platform, country? }.');
     const platform = requirePlatform(request.platform);
@@ -761,6 +783,15 @@ export class BrokerCore {
             requestHash: requestHash({ operation, platform: platform.id, country: requested }),
             respond: (order: OrderRecord) => JSON.stringify(toOrderView(order)),
           };
+    // A repeated key answers from what it stored, whatever stock there is now (the check inside
+    // the transaction below still settles races between two first uses).
+    if (idempotency) {
+      const seen = await this.store.idempotentOrder(accountId, idempotency.key, now);
+      if (seen && seen.requestHash !== idempotency.requestHash) {
+        throw new TnError('idempotency_key_reused', 'This idempotency key was already used with other parameters: use a new key for a new request.');
+      }
+      if (seen) return { replayed: JSON.parse(seen.response) as Order, replayedId: seen.orderId };
+    }
     // Each candidate in turn: the store finds out inside the order's transaction whether it has a free number.
     let result: PlaceOrderResult | undefined;
     let refusal: TnError | undefined;
@@ -777,6 +808,7 @@ export class BrokerCore {
           source: source.id,
           priceFor: (completed) => discounted(base, tierFor(completed).discountPercent),
           admit: (stats) => this.admit(platform, country, now, stats),
+          maxPrice: limits.maxPrice,
           createdAt: now,
           expiresAt: now + this.orderTtlMs,
           smsDueAt: delay === null ? null : now + delay,

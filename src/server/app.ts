@@ -197,31 +197,32 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   }
 
-  /** Rate limit, then authenticate, for the routes that act for an account. */
-  app.addHook('preHandler', (request, reply, done) => {
+  /**
+   * Who is asking, then rate limits, then authentication for the routes that act for an account.
+   * A known key has its own bucket; no key, or a key that is not an account, counts against the
+   * client's address, so made-up keys cannot buy fresh buckets.
+   */
+  app.addHook('preHandler', async (request, reply) => {
     const key = apiKeyOf(request);
-    try {
-      if (request.routeOptions.url === '/api/v1/register') {
-        if (perIpRegister) limit(perIpRegister, `ip:${request.ip}`, reply);
-      } else if (perKey && (key || request.routeOptions.config.auth)) limit(perKey, key ? `key:${key}` : `ip:${request.ip}`, reply);
-      const route = perRoute.get(`${request.method} ${request.routeOptions.url}`);
-      if (route) limit(route, key ? `key:${key}` : `ip:${request.ip}`, reply);
-    } catch (err) {
-      return done(err as Error);
+    let accountId = key ? app.core.knownKey(key) : undefined;
+    let authError: unknown;
+    if (key && !accountId) {
+      try {
+        accountId = await app.core.authenticate(key);
+      } catch (err) {
+        authError = err;
+      }
     }
-    if (!request.routeOptions.config.auth) return done();
-    const known = app.core.knownKey(key);
-    if (known) {
-      request.accountId = known;
-      return done();
-    }
-    app.core.authenticate(key).then(
-      (id) => {
-        request.accountId = id;
-        done();
-      },
-      (err: Error) => done(err),
-    );
+    const who = accountId ? `key:${key}` : `ip:${request.ip}`;
+    if (request.routeOptions.url === '/api/v1/register') {
+      if (perIpRegister) limit(perIpRegister, `ip:${request.ip}`, reply);
+    } else if (perKey) limit(perKey, who, reply);
+    // HEAD runs the GET handler, so it counts as GET.
+    const route = perRoute.get(`${request.method === 'HEAD' ? 'GET' : request.method} ${request.routeOptions.url}`);
+    if (route) limit(route, who, reply);
+    if (!request.routeOptions.config.auth) return;
+    if (!accountId) throw authError ?? (await app.core.authenticate(undefined).catch((err: unknown) => err));
+    request.accountId = accountId;
   });
 
   app.setErrorHandler((err: FastifyError | TnError, request, reply) => sendError(err, request, reply));

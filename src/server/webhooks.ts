@@ -32,9 +32,13 @@ for (const [net, prefix] of [
   NOT_PUBLIC.addSubnet(net, prefix, 'ipv4');
 }
 for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
+  // ::/96 holds the loopback, the unspecified and the old IPv4-compatible addresses (::127.0.0.1).
+  ['::', 96],
+  ['::ffff:0:0:0', 96],
   ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
+  ['2002::', 16],
+  ['fec0::', 10],
   ['100::', 64],
   ['2001:db8::', 32],
   ['fc00::', 7],
@@ -161,7 +165,7 @@ export class WebhookDeliverer {
       let next: number | null = null;
       try {
         const due = await store.dueDeliveries(Date.now(), 32);
-        const recorded = await Promise.all(due.map((d) => this.deliver(d)));
+        const recorded = await Promise.all(due.map((d) => this.deliver(d, signal)));
         // An attempt that could not be recorded stays due: pause rather than hammer the receiver.
         if (recorded.includes(false)) next = Date.now() + 1000;
         else if (due.length === 32) continue;
@@ -188,7 +192,10 @@ export class WebhookDeliverer {
   }
 
   /** One attempt, recorded with what came of it; false if the record could not be written. */
-  async deliver(d: DueDelivery): Promise<boolean> {
+  async deliver(d: DueDelivery, stop?: AbortSignal): Promise<boolean> {
+    // One deadline for the whole attempt, body included: a receiver that trickles bytes cannot hold the queue.
+    const deadline = AbortSignal.timeout(this.timeoutMs);
+    const signal = stop ? AbortSignal.any([deadline, stop]) : deadline;
     const started = Date.now();
     const timestamp = Math.floor(started / 1000);
     let statusCode: number | null = null;
@@ -208,6 +215,7 @@ export class WebhookDeliverer {
         dispatcher: this.dispatcher,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
+        signal,
       });
       statusCode = res.statusCode;
       await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);

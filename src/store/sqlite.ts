@@ -143,6 +143,9 @@ export class SqliteStore implements Store {
               // A transaction inside a transaction is a savepoint in better-sqlite3.
               outcomes.push({ ok: true, value: this.db.transaction(item.work)() });
             } catch (err) {
+              // Some errors (a full disk, an I/O error) roll back the whole transaction, not just the
+              // savepoint: then nothing of this batch is committed, and nothing more may run in it.
+              if (!this.db.inTransaction) throw err;
               // Its savepoint is rolled back, and so are the events it wrote.
               this.emitted.length = mark;
               outcomes.push({ ok: false, err });
@@ -284,14 +287,13 @@ export class SqliteStore implements Store {
       });
   }
 
-  async idempotentOrder(accountId: string, key: string) {
-    const row = this
-      .sql<[string, string], { order_id: string; request_hash: string; response: string; created_at: number }>(
-        'SELECT order_id, request_hash, response, created_at FROM idempotency_keys WHERE account_id = ? AND key = ?',
-      )
-      .get(accountId, key);
+  async idempotentOrder(accountId: string, key: string, now: number) {
+    const row = this.sql<[string, string, number], { order_id: string; request_hash: string; response: string }>(
+      'SELECT order_id, request_hash, response FROM idempotency_keys WHERE account_id = ? AND key = ? AND created_at > ?',
+    ).get(accountId, key, now - IDEMPOTENCY_TTL_MS);
     return row ? { orderId: row.order_id, requestHash: row.request_hash, response: row.response } : null;
   }
+
 
   async placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult> {
     return this.write((): PlaceOrderResult => {
@@ -324,6 +326,9 @@ export class SqliteStore implements Store {
 
         // The tier is read in the same transaction that debits, so the price matches the count at commit.
         const price = input.priceFor(this.stmt.completedCount.get(input.accountId)?.n ?? 0);
+        if (input.maxPrice !== undefined && price > input.maxPrice) {
+          throw new TnError('invalid_request', `The price ${formatUsd(price)} is above your limit of ${formatUsd(input.maxPrice)}: nothing was ordered.`);
+        }
         if (this.stmt.debit.run(price, input.accountId, price).changes !== 1) {
           const row = this.stmt.balance.get(input.accountId);
           if (!row) throw new TnError('unauthorized', 'Unknown account.');
@@ -456,6 +461,12 @@ export class SqliteStore implements Store {
       .all(now, limit)
       .map((r) => ({ orderId: r.id, expiresAt: r.expires_at }));
     return { deliveries, expiries };
+  }
+
+  async dropDelivery(orderId: string, dueAt: number): Promise<void> {
+    await this.write(() => {
+      this.sql("UPDATE orders SET sms_due_at = NULL WHERE id = ? AND status = 'active' AND sms_due_at = ?").run(orderId, dueAt);
+    });
   }
 
   async nextDueAt(): Promise<number | null> {

@@ -15,7 +15,14 @@ export const defineCancel: DefineCommand = (program, ctx) => {
 export async function runCancel(opts: { orderId: string }, f: Factory): Promise<number> {
   const order = await (await f.broker()).cancel(opts.orderId);
   if (f.globals.json) printJson(f.io, order);
-  else if (f.io.stdoutIsTTY) f.io.out(`Cancelled ${order.order_id}; ${usd(order.price)} refunded.`);
+  else if (f.io.stdoutIsTTY) {
+    // Cancelling a retry in progress keeps the code already delivered: no refund then.
+    f.io.out(
+      order.status === 'cancelled'
+        ? `Cancelled ${order.order_id}; ${usd(order.price)} refunded.`
+        : `Stopped waiting for another code on ${order.order_id}: it stays completed (its first code was delivered), nothing refunded.`,
+    );
+  }
   else f.io.out(`${order.order_id}\t${order.status}`);
   return EXIT.ok;
 }

@@ -44,7 +44,8 @@ export async function runListen(opts: ListenOptions, f: Factory): Promise<number
     import('undici'),
   ]);
   const secret = opts.forwardTo ? (await (await f.broker()).webhook()).secret : undefined;
-  const style = await f.io.style();
+  // Bold only when stdout is a terminal: `tn listen > events.log` gets plain lines.
+  const bold = f.io.stdoutIsTTY ? (await f.io.style()).bold : (t: string) => t;
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);
@@ -81,7 +82,7 @@ export async function runListen(opts: ListenOptions, f: Factory): Promise<number
         if (f.globals.json) {
           f.io.out(event.body);
           if (forwarded) f.io.err(`${event.id} ${forwarded}`);
-        } else f.io.out(`${describe(event.type, event.body, style.bold)}${forwarded ? `  ${forwarded}` : ''}`);
+        } else f.io.out(`${describe(event.type, event.body, bold)}${forwarded ? `  ${forwarded}` : ''}`);
       },
     });
   } finally {

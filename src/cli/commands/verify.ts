@@ -51,6 +51,11 @@ export async function runVerify(opts: VerifyOptions, f: Factory): Promise<number
     );
   } catch (err) {
     spinner.stop();
+    // Interrupted: the broker cancels and refunds an order whose verify was abandoned.
+    if (abort.signal.aborted) {
+      io.err('Interrupted: the order is cancelled and refunded.');
+      return 130;
+    }
     throw err;
   } finally {
     process.removeListener('SIGINT', onSigint);

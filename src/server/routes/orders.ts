@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TnError } from '../../core/errors.js';
 import {
   AgentAnswer,
@@ -27,6 +27,18 @@ function idempotencyKey(request: FastifyRequest, bodyKey: string | undefined): s
     throw new TnError('invalid_request', 'The Idempotency-Key header and the body\'s "idempotency_key" differ.');
   }
   return bodyKey ?? headerKey;
+}
+
+/**
+ * Aborts when the client goes away before its answer is sent (Ctrl-C on a `tn verify`): the core
+ * then cancels the order and refunds it, instead of charging for a code nobody will read.
+ */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const gone = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) gone.abort();
+  });
+  return gone.signal;
 }
 
 /** Ordering, waiting, cancelling: each route is one call into the core. */
@@ -61,12 +73,12 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: OrderRef, ...errorResponses(400, 401, 402, 422, 429, 503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { platform, country, idempotency_key, timeout_seconds } = request.body;
       return app.core.verify(
         request.accountId,
         { platform, country, timeoutSeconds: timeout_seconds, idempotencyKey: idempotencyKey(request, idempotency_key) },
-        { release: app.release },
+        { release: app.release, signal: clientGone(reply) },
       );
     },
   );
@@ -143,6 +155,6 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: AUTH,
       schema: { summary: 'Plain-English ordering; never spends money on a guess', security: SECURITY, body: AgentBody, response: { 200: AgentAnswer, ...errorResponses(400, 401, 402, 429) } },
     },
-    async (request) => app.core.agent(request.accountId, request.body.query),
+    async (request, reply) => app.core.agent(request.accountId, request.body.query, { release: app.release, signal: clientGone(reply) }),
   );
 };

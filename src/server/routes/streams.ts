@@ -37,7 +37,8 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
         stream.send('status', order);
         if (order.status !== 'active') end(order);
       };
-      const onRelease = async (): Promise<void> => end(await app.core.getOrder(request.accountId, first.order_id));
+      // Closed without `end`: the order has not ended, and a client should reconnect and follow it on.
+      const onRelease = (): void => stream.close();
       app.core.events.on('order', onEvent);
       app.release.addEventListener('abort', onRelease, { once: true });
       stream.onClose(() => {
