@@ -40,8 +40,8 @@ export interface Store {
   setPrice(platform: string, country: string, price: Micros | null): Promise<void>;
   /** One page of an account's orders, newest first, and how many match in all. */
   listOrders(accountId: string, filter: OrderFilter, limit: number, offset: number): Promise<{ orders: OrderRecord[]; total: number }>;
-  /** Orders of one account, platform and country created after a moment, oldest first: what the delivery-rate guard looks at. */
-  guardWindow(accountId: string, platform: string, country: string, since: number): GuardOrder[];
+  /** Orders of one account, platform and country created after a moment: what the delivery-rate guard looks at. */
+  guardWindow(accountId: string, platform: string, country: string, since: number): GuardWindow;
   /** Numbers held by orders, per platform and country: active ones, and completed ones that may still be retried. */
   numbersInUse(now: number): Promise<{ platform: string; country: string; count: number }[]>;
   orderFacts(filter: { since: number; accountId?: string }): Promise<OrderFact[]>;
@@ -106,7 +106,7 @@ export interface PlaceOrderInput {
   /** Refuse (invalid_request) if the price is above this. */
   maxPrice?: Micros;
   /** Checked inside the order's transaction: throws to refuse the order (the delivery-rate guard). */
-  admit?(window: (since: number) => GuardOrder[]): void;
+  admit?(window: (since: number) => GuardWindow): void;
 }
 
 export type PlaceOrderResult =
@@ -216,6 +216,14 @@ export interface OrderFilter {
   country?: string;
   since?: number;
   until?: number;
+}
+
+/** Totals of the window, and its orders oldest first when asked (only a refusal needs them). */
+export interface GuardWindow {
+  orders: number;
+  ended: number;
+  delivered: number;
+  list(): GuardOrder[];
 }
 
 export interface GuardOrder {

@@ -29,7 +29,7 @@ import { extractCode } from './extract.js';
 import { accountId as newAccountId, hashApiKey, newApiKey, newWebhookSecret, orderId as newOrderId } from './ids.js';
 import { MICROS_PER_CENT, discounted, formatUsd, toUsd, usdNumberToMicros, type Micros } from './money.js';
 import { ORDER_STATUSES, ORDER_TTL_MS, orderNotActive, toOrderView, type Order, type OrderRecord, type OrderStatus } from './order.js';
-import type { AuditReport, GuardOrder, OrderFact, OrderFilter, OutboxEvent, PlaceOrderResult, Store } from './ports.js';
+import type { AuditReport, GuardWindow, OrderFact, OrderFilter, OutboxEvent, PlaceOrderResult, Store } from './ports.js';
 import { nextTier, tierFor } from './tiers.js';
 import { summariseUsage } from './usage.js';
 import type { NumberSource } from '../providers/types.js';
@@ -838,7 +838,7 @@ export class BrokerCore {
   }
 
   /** Refuses an order where this account's recent orders show the numbers are not getting SMS (see `DeliveryGuard`). */
-  private admit(platform: Platform, country: string, now: number, window: (since: number) => GuardOrder[]): void {
+  private admit(platform: Platform, country: string, now: number, window: (since: number) => GuardWindow): void {
     if (!this.guard) return;
     const verdict = judgeDeliveryRate(this.guard, window(now - this.guard.windowMs), now);
     if (!verdict) return;
@@ -989,23 +989,24 @@ export class BrokerCore {
  */
 export function judgeDeliveryRate(
   guard: DeliveryGuard,
-  window: readonly GuardOrder[],
+  window: GuardWindow,
   now: number,
 ): { ended: number; delivered: number; liftsAt: string } | null {
-  const refuses = (orders: readonly GuardOrder[]): boolean => {
-    const ended = orders.filter((o) => o.ended).length;
-    const delivered = orders.filter((o) => o.ended && o.delivered).length;
-    return orders.length + 1 >= guard.minOrders && ended > 0 && delivered / ended < guard.minRate;
-  };
-  if (!refuses(window)) return null;
+  const refuses = (orders: number, ended: number, delivered: number): boolean =>
+    orders + 1 >= guard.minOrders && ended > 0 && delivered / ended < guard.minRate;
+  if (!refuses(window.orders, window.ended, window.delivered)) return null;
   // An order leaves the window at created_at + windowMs (the window excludes its start).
+  const list = window.list();
+  let { ended, delivered } = window;
   let liftsAt = now;
-  for (let k = 1; k <= window.length; k++) {
-    liftsAt = window[k - 1]!.createdAt + guard.windowMs;
-    if (!refuses(window.slice(k))) break;
+  for (let k = 0; k < list.length; k++) {
+    const leaving = list[k]!;
+    if (leaving.ended) ended--;
+    if (leaving.ended && leaving.delivered) delivered--;
+    liftsAt = leaving.createdAt + guard.windowMs;
+    if (!refuses(list.length - k - 1, ended, delivered)) break;
   }
-  const ended = window.filter((o) => o.ended);
-  return { ended: ended.length, delivered: ended.filter((o) => o.delivered).length, liftsAt: new Date(liftsAt).toISOString() };
+  return { ended: window.ended, delivered: window.delivered, liftsAt: new Date(liftsAt).toISOString() };
 }
 
 /** An ISO 8601 date or date-time, as epoch milliseconds. */

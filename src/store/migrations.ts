@@ -142,4 +142,12 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX orders_guard ON orders(account_id, platform, country, created_at);
   `,
+  // 6: whether an order ever received an SMS, on the order itself, with a covering index, so the
+  // delivery-rate guard reads its window from the index alone (it runs inside every order).
+  `
+  ALTER TABLE orders ADD COLUMN delivered INTEGER NOT NULL DEFAULT 0;
+  UPDATE orders SET delivered = 1 WHERE EXISTS (SELECT 1 FROM sms WHERE sms.order_id = orders.id AND accepted = 1);
+  DROP INDEX orders_guard;
+  CREATE INDEX orders_guard ON orders(account_id, platform, country, created_at, status, delivered);
+  `,
 ];

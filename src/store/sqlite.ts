@@ -18,7 +18,7 @@ import type {
   DueDelivery,
   OutboxEvent,
   WebhookSettings,
-  GuardOrder,
+  GuardWindow,
   OrderFilter,
   PriceOverride,
   OrderFact,
@@ -396,7 +396,7 @@ export class SqliteStore implements Store {
           sms.receivedAt,
         );
         if (!accepted) return { accepted: false, reason: 'not_active', order: this.toRecord(row) };
-        this.sql("UPDATE orders SET status = 'completed', completed_at = ?, sms_due_at = NULL WHERE id = ? AND status = 'active'").run(
+        this.sql("UPDATE orders SET status = 'completed', completed_at = ?, sms_due_at = NULL, delivered = 1 WHERE id = ? AND status = 'active'").run(
           sms.receivedAt,
           sms.orderId,
         );
@@ -512,15 +512,27 @@ export class SqliteStore implements Store {
     return { orders, total };
   }
 
-  guardWindow(accountId: string, platform: string, country: string, since: number): GuardOrder[] {
-    return this.sql<[string, string, string, number], { created_at: number; ended: number; delivered: number }>(
-      `SELECT created_at, status != 'active' AS ended,
-              EXISTS (SELECT 1 FROM sms WHERE sms.order_id = orders.id AND accepted = 1) AS delivered
-       FROM orders WHERE account_id = ? AND platform = ? AND country = ? AND created_at > ? ORDER BY created_at`,
-    )
-      .all(accountId, platform, country, since)
-      .map((r) => ({ createdAt: r.created_at, ended: r.ended === 1, delivered: r.delivered === 1 }));
+  guardWindow(accountId: string, platform: string, country: string, since: number): GuardWindow {
+    const args = [accountId, platform, country, since] as const;
+    const totals = this.sql<[string, string, string, number], { orders: number; ended: number | null; delivered: number | null }>(
+      `SELECT count(*) AS orders, sum(status != 'active') AS ended, sum(status != 'active' AND delivered = 1) AS delivered
+       FROM orders WHERE account_id = ? AND platform = ? AND country = ? AND created_at > ?`,
+    ).get(...args)!;
+    return {
+      orders: totals.orders,
+      ended: totals.ended ?? 0,
+      delivered: totals.delivered ?? 0,
+      // Only a refusal needs each order (to tell when it lifts): read them then, not on every order.
+      list: () =>
+        this.sql<[string, string, string, number], { created_at: number; ended: number; delivered: number }>(
+          `SELECT created_at, status != 'active' AS ended, delivered
+           FROM orders WHERE account_id = ? AND platform = ? AND country = ? AND created_at > ? ORDER BY created_at`,
+        )
+          .all(...args)
+          .map((r) => ({ createdAt: r.created_at, ended: r.ended === 1, delivered: r.delivered === 1 })),
+    };
   }
+
 
 
   async numbersInUse(now: number): Promise<{ platform: string; country: string; count: number }[]> {
