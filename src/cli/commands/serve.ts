@@ -51,13 +51,13 @@ function parseRate(value: string): number {
 }
 
 export async function runServe(opts: ServeOptions, f: Factory): Promise<number> {
-  const [{ startServer }, { localDatabase }, { VERSION }, { readServeConfig }] = await Promise.all([
+  const [{ startServer }, { localDatabase }, { VERSION }] = await Promise.all([
     import('../../server/serve.js'),
     import('../paths.js'),
     import('../version.js'),
-    import('../../server/config.js'),
   ]);
-  const config = opts.config ? readServeConfig(opts.config) : {};
+  // The config validator is loaded only when there is a config file to check.
+  const config = opts.config ? (await import('../../server/config.js')).readServeConfig(opts.config) : {};
   const guard = config.deliveryGuard;
   const db = opts.db ?? localDatabase(f.io.env);
   const server = await startServer({
