@@ -915,8 +915,10 @@ export class BrokerCore {
 
   private async waitForEnd(orderId: string, settings: WaitSettings): Promise<OrderRecord> {
     const deadline = settings.timeoutMs === undefined ? Infinity : this.now() + settings.timeoutMs;
+    // Both signals are listened to directly: a combined signal per wait would hang on the
+    // server-wide release signal for as long as the server runs.
     const signals = [settings.signal, settings.release].filter((s): s is AbortSignal => s !== undefined);
-    const stop = signals.length ? AbortSignal.any(signals) : undefined;
+    const stopped = (): boolean => signals.some((s) => s.aborted);
     // Watching starts before the first read, so a change between the read and the sleep is not missed.
     let watch = this.watched.get(orderId);
     if (!watch) this.watched.set(orderId, (watch = { version: 0, wakers: new Set(), refs: 0 }));
@@ -927,10 +929,10 @@ export class BrokerCore {
         await this.catchUp();
         const rec = (await this.store.getOrder(orderId))!;
         const now = this.now();
-        if (rec.status !== 'active' || now >= deadline || stop?.aborted) return rec;
+        if (rec.status !== 'active' || now >= deadline || stopped()) return rec;
         // With a scheduler, its events wake this wait; without one, this wait wakes itself when something falls due.
         const next = this.schedulerRunning ? deadline : Math.min(deadline, rec.smsDueAt ?? Infinity, rec.expiresAt);
-        if (watch.version === seen) await this.sleepUntilChange(watch, Math.max(0, next - now), stop);
+        if (watch.version === seen) await this.sleepUntilChange(watch, Math.max(0, next - now), signals);
       }
     } finally {
       if (--watch.refs === 0) this.watched.delete(orderId);
@@ -941,17 +943,17 @@ export class BrokerCore {
    * Sleeps until the watched order changes in this process, another process commits to the
    * store, the next due time comes, or the wait is aborted. One shared watcher serves every waiter.
    */
-  private sleepUntilChange(watch: Watch, ms: number, signal?: AbortSignal): Promise<void> {
+  private sleepUntilChange(watch: Watch, ms: number, signals: readonly AbortSignal[]): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
+        for (const s of signals) s.removeEventListener('abort', done);
         watch.wakers.delete(done);
         this.releaseWatcher();
         resolve();
       };
       const timer = setTimeout(done, Math.min(ms, 2 ** 31 - 1));
-      signal?.addEventListener('abort', done, { once: true });
+      for (const s of signals) s.addEventListener('abort', done, { once: true });
       watch.wakers.add(done);
       this.acquireWatcher();
     });

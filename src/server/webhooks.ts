@@ -194,8 +194,15 @@ export class WebhookDeliverer {
   /** One attempt, recorded with what came of it; false if the record could not be written. */
   async deliver(d: DueDelivery, stop?: AbortSignal): Promise<boolean> {
     // One deadline for the whole attempt, body included: a receiver that trickles bytes cannot hold the queue.
-    const deadline = AbortSignal.timeout(this.timeoutMs);
-    const signal = stop ? AbortSignal.any([deadline, stop]) : deadline;
+    const attempt = new AbortController();
+    let timedOut = false;
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      attempt.abort();
+    }, this.timeoutMs);
+    const onStop = (): void => attempt.abort();
+    stop?.addEventListener('abort', onStop, { once: true });
+    const signal = attempt.signal;
     const started = Date.now();
     const timestamp = Math.floor(started / 1000);
     let statusCode: number | null = null;
@@ -221,8 +228,14 @@ export class WebhookDeliverer {
       await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
       retryAfterMs = retryAfterMsOf(res.headers['retry-after']);
     } catch (err) {
-      error = err instanceof Error ? `${(err as NodeJS.ErrnoException).code ?? err.name}: ${err.message}` : String(err);
+      error = timedOut
+        ? `Timeout: no complete answer within ${this.timeoutMs / 1000} s`
+        : err instanceof Error
+          ? `${(err as NodeJS.ErrnoException).code ?? err.name}: ${err.message}`
+          : String(err);
     }
+    clearTimeout(deadline);
+    stop?.removeEventListener('abort', onStop);
     const durationMs = Date.now() - started;
     const outcome = this.outcome(d, statusCode, retryAfterMs, started + durationMs);
     try {
