@@ -65,6 +65,7 @@ interface OrderRow {
   ended_at: number | null;
   refunded: number;
   sms_due_at: number | null;
+  delivered: number;
 }
 
 export interface SqliteStoreOptions {
@@ -784,9 +785,9 @@ export class SqliteStore implements Store {
   }
 
   private toRecord(row: OrderRow): OrderRecord {
-    const messages: ReceivedSms[] = this.stmt.messages
-      .all(row.id)
-      .map((m) => ({ code: m.code, text: m.text, receivedAt: m.received_at }));
+    // Most reads are of orders still waiting for their first SMS: those have no messages to look up.
+    const messages: ReceivedSms[] =
+      row.delivered === 0 ? [] : this.stmt.messages.all(row.id).map((m) => ({ code: m.code, text: m.text, receivedAt: m.received_at }));
     return {
       id: row.id,
       accountId: row.account_id,
