@@ -181,3 +181,14 @@ describe('order state machine', () => {
     expect(toOrderView({ ...rec, status: 'active', completedAt: null, messages: [] })).toMatchObject({ code: null, sms: null, codes: [], completed_at: null });
   });
 });
+
+describe('USD numbers from JSON', () => {
+  it('are exact to the micro-dollar and refuse finer or impossible amounts', async () => {
+    const { usdNumberToMicros } = await import('../src/core/money.js');
+    expect(usdNumberToMicros(0.1)).toBe(100_000);
+    expect(usdNumberToMicros(1)).toBe(1_000_000);
+    expect(usdNumberToMicros(0.000001)).toBe(1);
+    expect(usdNumberToMicros(12.345678)).toBe(12_345_678);
+    for (const bad of [0.1234567, -1, Number.NaN, Number.POSITIVE_INFINITY, 1e10]) expect(usdNumberToMicros(bad), String(bad)).toBeNull();
+  });
+});

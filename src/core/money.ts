@@ -36,7 +36,9 @@ export function parseUsd(text: string): Micros | null {
 /** A USD number from JSON (`0.25`) to micros, refusing anything finer than a micro-dollar. */
 export function usdNumberToMicros(usd: number): Micros | null {
   if (!Number.isFinite(usd) || usd < 0 || usd > 1e9) return null;
-  return parseUsd(usd.toFixed(6).replace(/\.?0+$/, '')) ?? null;
+  const micros = Math.round(usd * MICROS_PER_USD);
+  // 0.1 * 1e6 is 100000.00000000001 in binary floating point: allow that much, not a real seventh decimal.
+  return Math.abs(usd * MICROS_PER_USD - micros) < 1e-6 ? micros : null;
 }
 
 /** Price after a whole-percent discount. Base prices are whole cents, so this is always exact. */
