@@ -11,6 +11,8 @@ export const defineUi: DefineCommand = (program, ctx) => {
 
 /** Ink and React are loaded here and only here, so no other command pays for them. */
 export async function runUiCommand(f: Factory): Promise<number> {
+  // Ink draws only the final frame when CI is set, which would look like a frozen terminal.
+  if (f.io.env.CI) f.io.err('Note: CI is set, so the terminal app draws only when it exits; run it without CI in the environment.');
   const { runUi } = await import('../../tui/run.js');
   return runUi(f);
 }
