@@ -3,10 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedBroker, openCoreOnFile } from '../src/client/embedded.js';
 import { RemoteBroker } from '../src/client/remote.js';
 import type { Broker } from '../src/core/broker.js';
-import { TnError } from '../src/core/errors.js';
 import type { BrokerCore } from '../src/core/service.js';
 import { buildApp } from '../src/server/app.js';
-import { tempDir } from './helpers.js';
+import { failure, tempDir } from './helpers.js';
 
 /**
  * One behaviour suite, two brokers: the embedded one (the core in-process) and a real HTTP server
@@ -55,15 +54,6 @@ const remote: Setup = async (simulator) => {
 };
 
 const USD = 1_000_000;
-
-async function failure(promise: Promise<unknown>): Promise<TnError> {
-  const err = await promise.then(
-    () => new Error('expected a failure'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TnError);
-  return err as TnError;
-}
 
 describe.each([
   ['embedded', embedded],

@@ -1,20 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { TnError } from '../src/core/errors.js';
 import type { BrokerCore } from '../src/core/service.js';
-import { ManualClock, fundedAccount, makeCore, sleep } from './helpers.js';
+import { ManualClock, failure, fundedAccount, makeCore, sleep } from './helpers.js';
 
 const USD = 1_000_000;
 
 async function expectError(promise: Promise<unknown>, code: string): Promise<TnError> {
-  const err = await promise.then(
-    () => {
-      throw new Error(`expected ${code}, got success`);
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TnError);
-  expect((err as TnError).code).toBe(code);
-  return err as TnError;
+  const err = await failure(promise);
+  expect(err.code).toBe(code);
+  return err;
 }
 
 async function balanceOf(core: BrokerCore, accountId: string): Promise<number> {

@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { openCoreOnFile, type CoreFileOptions } from '../src/client/embedded.js';
 import type { Clock } from '../src/core/clock.js';
+import { TnError } from '../src/core/errors.js';
 import type { BrokerCore } from '../src/core/service.js';
 
 /** A clock that moves only when told to. */
@@ -44,3 +45,25 @@ export async function fundedAccount(core: BrokerCore, micros: number): Promise<{
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The typed error a promise fails with; fails the test if it succeeds or fails otherwise. */
+export async function failure(promise: Promise<unknown>): Promise<TnError> {
+  const err = await promise.then(
+    () => new Error('expected a failure'),
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(TnError);
+  return err as TnError;
+}
+
+/** A small seeded generator (mulberry32): simulator choices and histories replay the same on every run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

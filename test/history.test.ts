@@ -15,7 +15,7 @@ import { ORDER_STATUSES, ORDER_TTL_MS, type Order, type OrderStatus } from '../s
 import type { BrokerCore, DeliveryGuard } from '../src/core/service.js';
 import type { SimulatorOptions } from '../src/providers/simulator.js';
 import { buildApp } from '../src/server/app.js';
-import { ManualClock, fundedAccount, makeCore } from './helpers.js';
+import { ManualClock, failure, fundedAccount, makeCore, seededRandom } from './helpers.js';
 
 const USD = 1_000_000;
 const MINUTE = 60_000;
@@ -101,27 +101,6 @@ const remote: Setup = async (options) => {
   };
 };
 
-async function failure(promise: Promise<unknown>): Promise<TnError> {
-  const err = await promise.then(
-    () => new Error('expected a failure'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TnError);
-  return err as TnError;
-}
-
-/** A small seeded generator, so that the history below is the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // ── order history ─────────────────────────────────────────────────────────
 
 /**
@@ -156,7 +135,7 @@ const HISTORY_SIZE = 57;
 async function buildHistory(w: World): Promise<History> {
   const alice = await w.account(50 * USD);
   const bob = await w.account(50 * USD);
-  const rnd = mulberry32(6);
+  const rnd = seededRandom(6);
   const placed: { id: string; platform: string; country: string; created: number; fate: Fate }[] = [];
   const bobIds = new Set<string>();
   for (let i = 0; i < HISTORY_SIZE; i++) {

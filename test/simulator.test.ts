@@ -2,21 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { PLATFORMS } from '../src/core/catalog.js';
 import { extractCode } from '../src/core/extract.js';
 import { SIMULATOR_COUNTRIES, Simulator, simulatorTemplates } from '../src/providers/simulator.js';
-
-/** A deterministic generator (mulberry32), so failures reproduce. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from './helpers.js';
 
 describe('simulator', () => {
   it('hands out only numbers from ranges reserved for fiction', () => {
-    const sim = new Simulator({ random: seeded(1) });
+    const sim = new Simulator({ random: seededRandom(1) });
     const fiction: Record<string, RegExp> = {
       us: /^\+1\d{3}55501\d{2}$/,
       ca: /^\+1\d{3}55501\d{2}$/,
@@ -31,7 +21,7 @@ describe('simulator', () => {
   });
 
   it('has stock for at least 1,000 simultaneous orders per platform and country, each on its own number', () => {
-    const sim = new Simulator({ random: seeded(2) });
+    const sim = new Simulator({ random: seededRandom(2) });
     for (const country of SIMULATOR_COUNTRIES) {
       expect(sim.capacity('whatsapp', country)).toBeGreaterThanOrEqual(1000);
       const taken = new Set<string>();
@@ -46,7 +36,7 @@ describe('simulator', () => {
   });
 
   it('writes SMS whose code the extractor reads back, for every platform and wording', () => {
-    const random = seeded(3);
+    const random = seededRandom(3);
     for (const platform of PLATFORMS) {
       expect(simulatorTemplates(platform).length).toBeGreaterThanOrEqual(3);
       for (let i = 0; i < 40; i++) {
@@ -59,14 +49,14 @@ describe('simulator', () => {
 
   it('plans deliveries after the configured delay, or never at the no-SMS rate', () => {
     expect(new Simulator({ delayMs: 0 }).planDelivery()).toBe(0);
-    const random = new Simulator({ random: seeded(4) });
+    const random = new Simulator({ random: seededRandom(4) });
     for (let i = 0; i < 100; i++) {
       const d = random.planDelivery()!;
       expect(d).toBeGreaterThanOrEqual(1000);
       expect(d).toBeLessThanOrEqual(4000);
     }
     expect(new Simulator({ noSmsRate: 1 }).planDelivery()).toBeNull();
-    const some = new Simulator({ noSmsRate: 0.5, random: seeded(5), delayMs: 1 });
+    const some = new Simulator({ noSmsRate: 0.5, random: seededRandom(5), delayMs: 1 });
     const lost = Array.from({ length: 400 }, () => some.planDelivery()).filter((d) => d === null).length;
     expect(lost).toBeGreaterThan(140);
     expect(lost).toBeLessThan(260);

@@ -9,7 +9,7 @@ import { TnError, type ErrorCode } from '../src/core/errors.js';
 import type { BrokerCore } from '../src/core/service.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { SqliteStore, openSqliteStore } from '../src/store/sqlite.js';
-import { ManualClock, fundedAccount, makeCore, tempDir } from './helpers.js';
+import { ManualClock, fundedAccount, makeCore, seededRandom, tempDir } from './helpers.js';
 
 const USD = 1_000_000;
 
@@ -103,18 +103,6 @@ function rawBalances(file: string): Map<string, number> {
   } finally {
     db.close();
   }
-}
-
-/** A small deterministic PRNG so that a failing fast-check run replays the simulator's choices too. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ── random operation sequences ──────────────────────────────────────────────────────────────
@@ -327,7 +315,7 @@ describe('ledger invariants under random operation sequences', () => {
           const file = join(dir, `run-${run++}.db`);
           const clock = new ManualClock();
           // Delays of 1–4 s from the simulator, a quarter of the orders never get an SMS.
-          const core = openCoreOnFile(file, { clock, simulator: { random: mulberry32(seed), noSmsRate: 0.25 } });
+          const core = openCoreOnFile(file, { clock, simulator: { random: seededRandom(seed), noSmsRate: 0.25 } });
           try {
             const model = await runOps(core, clock, [{ kind: 'register', credit: firstCredit }, ...ops], tally);
 
