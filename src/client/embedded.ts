@@ -23,22 +23,31 @@ import type { Order } from '../core/order.js';
 import { BrokerCore, type DeliveryGuard } from '../core/service.js';
 import { Simulator, type SimulatorOptions } from '../providers/simulator.js';
 import { openSqliteStore } from '../store/sqlite.js';
+import { createUpstream, TEMPNUMBER_LIMITS } from '../providers/upstreams.js';
+import type { SuccessFloor } from '../core/sources.js';
 
 /** The local sandbox account starts with $10.00 (API.md §7). */
 export const SANDBOX_CREDIT = cents(1000);
 
 export interface CoreFileOptions {
   simulator?: SimulatorOptions;
+  /** Rest after use of a pool number, per platform. */
+  poolCooldownMs?: number;
+  successFloor?: SuccessFloor;
   clock?: Clock;
   orderTtlMs?: number;
   deliveryGuard?: DeliveryGuard | false;
 }
 
-/** The core on a SQLite file with the simulator as its source of numbers. */
+/** The core on a SQLite file: the sources configured in it, or the simulator when it names none. */
 export function openCoreOnFile(dbFile: string, options: CoreFileOptions = {}): BrokerCore {
   return new BrokerCore({
     store: openSqliteStore(dbFile),
     sources: [new Simulator(options.simulator)],
+    upstreams: createUpstream,
+    upstreamLimits: TEMPNUMBER_LIMITS,
+    poolCooldownMs: options.poolCooldownMs,
+    successFloor: options.successFloor,
     clock: options.clock,
     orderTtlMs: options.orderTtlMs,
     deliveryGuard: options.deliveryGuard,

@@ -9,6 +9,7 @@ export const ERRORS = {
   unknown_country: { status: 400, exit: 2 },
   batch_too_large: { status: 400, exit: 2 },
   unauthorized: { status: 401, exit: 3 },
+  forbidden: { status: 403, exit: 3 },
   insufficient_balance: { status: 402, exit: 4 },
   not_found: { status: 404, exit: 6 },
   order_not_active: { status: 409, exit: 9 },

@@ -43,7 +43,7 @@ export interface Store {
   /** Orders of one account, platform and country created after a moment: what the delivery-rate guard looks at. */
   guardWindow(accountId: string, platform: string, country: string, since: number): GuardWindow;
   /** Numbers held by orders, per platform and country: active ones, and completed ones that may still be retried. */
-  numbersInUse(now: number): Promise<{ platform: string; country: string; count: number }[]>;
+  numbersInUse(now: number): Promise<{ source: string; platform: string; country: string; count: number }[]>;
   orderFacts(filter: { since: number; accountId?: string }): Promise<OrderFact[]>;
   audit(): Promise<AuditReport>;
   // ── webhooks: the outbox, deliveries and their attempts ──
@@ -65,6 +65,43 @@ export interface Store {
   recordAttempt(deliveryId: number, attempt: DeliveryAttempt, outcome: DeliveryOutcome): Promise<void>;
   recentAttempts(accountId: string, limit: number): Promise<AttemptLog[]>;
   /** A cheap read that fails when the database cannot be read. */
+  // ── sources (issue 7): the operator's gateways and upstreams, their numbers, inbound messages ──
+  listSources(): Promise<SourceRecord[]>;
+  /** Throws `invalid_request` when the name is taken. */
+  addSource(source: SourceRecord): Promise<void>;
+  setSourceEnabled(name: string, enabled: boolean): Promise<boolean>;
+  /** Removes the source and its pool numbers; refused (`invalid_request`) while it has active orders. */
+  removeSource(name: string): Promise<boolean>;
+  listPool(): Promise<PoolNumber[]>;
+  /** Throws `invalid_request` when the number (or the device and SIM slot) is already in the pool. */
+  addPoolNumber(entry: PoolNumber): Promise<void>;
+  removePoolNumber(phone: string): Promise<boolean>;
+  /** Numbers held for a platform: by an order that may still get an SMS, or cooling down after one. */
+  heldNumbers(now: number, cooldownMs: number): Promise<{ phone: string; platform: string }[]>;
+  /**
+   * Stores an inbound message once (a repeated gateway message id is a duplicate) and, in the same
+   * transaction, gives it to the active order `choose` picks among those on the receiving number.
+   */
+  recordInbound(message: InboundRecord, choose: (candidates: OrderRecord[]) => OrderRecord | null): Promise<InboundOutcome>;
+  inbox(filter: { unmatchedOnly: boolean; limit: number }): Promise<InboxEntry[]>;
+  activation(orderId: string): Promise<ActivationRecord | null>;
+  updateActivation(orderId: string, status: string, awaiting: string | null, at: number): Promise<void>;
+  /** Moves an order's next due time (a poll of its upstream) if it is still `dueAt`. */
+  reschedule(orderId: string, dueAt: number, nextAt: number): Promise<void>;
+  recordSourceError(source: string, code: string, message: string, at: number): Promise<void>;
+  /** The last `limit` ended orders of a source: how many, how many got an SMS. */
+  sourceRecord(source: string, limit: number): Promise<{ ended: number; delivered: number }>;
+  /** Orders a source served for one platform in one country since `since` (for an upstream's delivery rule). */
+  sourceGuardWindow(source: string, platform: string, country: string, since: number): GuardWindow;
+  sourceStats(now: number): Promise<SourceStats[]>;
+  /**
+   * Takes one token from a bucket of `max` tokens refilled over `windowMs`, shared by every process
+   * on the database; returns 0 when taken, else milliseconds until one is free (or the block lifts).
+   */
+  takeToken(key: string, max: number, windowMs: number, now: number): Promise<number>;
+  blockBucket(key: string, until: number): Promise<void>;
+  cached(source: string, key: string): Promise<{ value: string; fetchedAt: number } | null>;
+  cache(source: string, key: string, value: string, at: number): Promise<void>;
   ping(): Promise<void>;
   /** Changes whenever another connection commits: a cheap way to notice other processes' work. */
   changeCounter(): number;
@@ -107,6 +144,10 @@ export interface PlaceOrderInput {
   maxPrice?: Micros;
   /** Checked inside the order's transaction: throws to refuse the order (the delivery-rate guard). */
   admit?(window: (since: number) => GuardWindow): void;
+  /** A number of an operator's pool: the store picks a free one inside the transaction (pickPhone is not called). */
+  pool?: { source: string; cooldownMs: number };
+  /** The upstream activation behind the order, recorded with it. */
+  upstream?: { activationId: string; cost: Micros; status: string };
 }
 
 export type PlaceOrderResult =
@@ -232,4 +273,86 @@ export interface GuardOrder {
   ended: boolean;
   /** Received an SMS. */
   delivered: boolean;
+}
+
+export type SourceKind = 'simulator' | 'twilio' | 'android-gateway' | 'httpsms' | 'jasmin' | 'generic' | 'tempnumber';
+
+export interface SourceRecord {
+  name: string;
+  kind: SourceKind;
+  /** The auth token, signing key or bearer token the gateway proves itself with; the API key of an upstream. */
+  secret: string | null;
+  settings: SourceSettings;
+  /** What one number costs the operator, for routing. */
+  cost: Micros;
+  enabled: boolean;
+  createdAt: number;
+}
+
+export interface SourceSettings {
+  baseUrl?: string;
+  /** Upstream markup: a percentage of its price, or a fixed amount in micro-USD. */
+  markupPercent?: number;
+  markupMicros?: Micros;
+  pollMs?: number;
+}
+
+export interface PoolNumber {
+  phone: string;
+  source: string;
+  country: string;
+  /** Platform ids, or '*' for all. */
+  platforms: string[] | '*';
+  device: string | null;
+  sim: number | null;
+  addedAt: number;
+}
+
+export interface InboundRecord {
+  source: string;
+  messageId: string | null;
+  to: string | null;
+  from: string;
+  text: string;
+  receivedAt: number;
+  device: { id: string; sim: number | null } | null;
+  storedAt: number;
+  /** The code read from the text, per candidate platform. */
+  codeFor(platform: string): string | null;
+}
+
+export type InboundOutcome =
+  | { duplicate: true }
+  | { duplicate: false; inboxId: number; phone: string | null; order: OrderRecord | null };
+
+export interface InboxEntry {
+  id: number;
+  source: string;
+  messageId: string | null;
+  to: string | null;
+  from: string;
+  device: string | null;
+  sim: number | null;
+  text: string;
+  receivedAt: number;
+  orderId: string | null;
+}
+
+export interface ActivationRecord {
+  orderId: string;
+  source: string;
+  activationId: string;
+  cost: Micros;
+  status: string;
+  awaiting: string | null;
+}
+
+export interface SourceStats {
+  source: string;
+  active: number;
+  ended: number;
+  delivered: number;
+  medianDeliveryMs: number | null;
+  errorsLastHour: number;
+  lastError: { at: number; code: string; message: string } | null;
 }

@@ -29,10 +29,23 @@ import { extractCode } from './extract.js';
 import { accountId as newAccountId, hashApiKey, newApiKey, newWebhookSecret, orderId as newOrderId } from './ids.js';
 import { MICROS_PER_CENT, discounted, formatUsd, toUsd, usdNumberToMicros, type Micros } from './money.js';
 import { ORDER_STATUSES, ORDER_TTL_MS, orderNotActive, toOrderView, type Order, type OrderRecord, type OrderStatus } from './order.js';
-import type { AuditReport, GuardWindow, OrderFact, OrderFilter, OutboxEvent, PlaceOrderResult, Store } from './ports.js';
+import type { AuditReport, GuardWindow, InboxEntry, OrderFact, OrderFilter, OutboxEvent, PlaceOrderInput, PlaceOrderResult, PoolNumber, SourceRecord, SourceStats, Store } from './ports.js';
 import { nextTier, tierFor } from './tiers.js';
 import { summariseUsage } from './usage.js';
-import type { NumberSource } from '../providers/types.js';
+import { normalisePhone, parseInbound, type InboundKind, type InboundReply, type InboundRequest } from '../providers/inbound.js';
+import { FINAL_STATUSES, UpstreamError, type NumberSource, type UpstreamEndpoint } from '../providers/types.js';
+import {
+  SourceRegistry,
+  DEFAULT_POLL_MS,
+  chooseOrder,
+  isGatewayKind,
+  markedUp,
+  type Candidate,
+  type LiveSource,
+  type NewSource,
+  type SuccessFloor,
+  type UpstreamFactory,
+} from './sources.js';
 
 export const VERIFY_TIMEOUT = { min: 30, max: 300, default: 120 } as const;
 export const BATCH_MAX = 20;
@@ -49,7 +62,14 @@ const CROSS_PROCESS_POLL_MS = 100;
 
 export interface CoreOptions {
   store: Store;
+  /** The built-in sources (the simulator), serving every order while the database configures none. */
   sources: readonly NumberSource[];
+  /** Builds the client of an upstream source (TempNumber) from its record. */
+  upstreams?: UpstreamFactory;
+  /** Per-endpoint limits of upstreams, enforced with buckets in the database. */
+  upstreamLimits?: Record<UpstreamEndpoint, { max: number; windowMs: number }>;
+  poolCooldownMs?: number;
+  successFloor?: SuccessFloor;
   clock?: Clock;
   orderTtlMs?: number;
   /** Shown by `register` and `account`; an operator fills it in, the sandbox has none. */
@@ -70,6 +90,20 @@ export interface DeliveryGuard {
 }
 
 export const DEFAULT_DELIVERY_GUARD: DeliveryGuard = { minOrders: 5, minRate: 0.07, windowMs: 24 * 3600_000 };
+
+/** Something the operator should act on: an upstream out of money, refusing our key, and the like. */
+export interface SourceAlert {
+  source: string;
+  code: string;
+  message: string;
+}
+
+/** TempNumber's own delivery rule: from the 5th activation of a service in a country in 24 h, 7% must get an SMS. */
+const UPSTREAM_DELIVERY_RULE: DeliveryGuard = { minOrders: 5, minRate: 0.07, windowMs: 24 * 3600_000 };
+/** How long a source that answered "out of money" or "refused" is left out of routing. */
+const SOURCE_PAUSE_MS = 60_000;
+/** How far a gateway's clock may be off ours when telling whether a message came after an order. */
+const INBOUND_CLOCK_SKEW_MS = 120_000;
 
 /** What changed, for anyone listening in-process (waits now; streams and webhooks later). */
 export interface OrderEvent {
@@ -112,9 +146,9 @@ export interface VerifyControl {
  */
 export class BrokerCore {
   /** `order`: every order change, in-process; `outbox`: every webhook event, once committed. */
-  readonly events = new EventEmitter<{ order: [OrderEvent]; outbox: [OutboxEvent] }>();
+  readonly events = new EventEmitter<{ order: [OrderEvent]; outbox: [OutboxEvent]; alert: [SourceAlert] }>();
   readonly store: Store;
-  private readonly sources: readonly NumberSource[];
+  readonly registry: SourceRegistry;
   private readonly clock: Clock;
   private readonly orderTtlMs: number;
   private readonly depositAddresses: Record<string, string>;
@@ -128,8 +162,16 @@ export class BrokerCore {
 
   constructor(options: CoreOptions) {
     this.store = options.store;
-    this.sources = options.sources;
     this.clock = options.clock ?? systemClock;
+    this.registry = new SourceRegistry({
+      store: options.store,
+      clock: this.clock,
+      defaults: options.sources,
+      upstreams: options.upstreams,
+      limits: options.upstreamLimits,
+      poolCooldownMs: options.poolCooldownMs,
+      successFloor: options.successFloor,
+    });
     this.orderTtlMs = options.orderTtlMs ?? ORDER_TTL_MS;
     this.depositAddresses = options.depositAddresses ?? {};
     this.guard = options.deliveryGuard === false ? null : (options.deliveryGuard ?? DEFAULT_DELIVERY_GUARD);
@@ -261,28 +303,20 @@ export class BrokerCore {
     await this.catchUp();
     const now = this.now();
     const facts = await this.store.orderFacts({ since: now - STATS_WINDOW_MS });
-    const inUse = await this.store.numbersInUse(now);
-    const held = (platform: string, country: string): number =>
-      inUse.find((u) => u.platform === platform && u.country === country)?.count ?? 0;
-    return {
-      platforms: PLATFORMS.map((p): AvailabilityItem => {
-        let stock = 0;
-        for (const source of this.sources) {
-          for (const country of source.countries(p.id)) stock += Math.max(0, source.capacity(p.id, country) - held(p.id, country));
-        }
-        const mine = facts.filter((f) => f.platform === p.id);
-        const ended = mine.filter((f) => f.status !== 'active');
-        const delivered = mine.filter((f) => f.firstSmsAt !== null);
-        return {
-          platform: p.id,
-          success_rate: ended.length ? round(ended.filter((f) => f.firstSmsAt !== null).length / ended.length, 3) : null,
-          stock,
-          median_delivery_seconds: delivered.length
-            ? round(median(delivered.map((f) => (f.firstSmsAt! - f.createdAt) / 1000)), 1)
-            : null,
-        };
-      }),
-    };
+    const platforms: AvailabilityItem[] = [];
+    for (const p of PLATFORMS) {
+      const stock = (await this.registry.offers(p, 'any', now)).reduce((sum, o) => sum + o.stock, 0);
+      const mine = facts.filter((f) => f.platform === p.id);
+      const ended = mine.filter((f) => f.status !== 'active');
+      const delivered = mine.filter((f) => f.firstSmsAt !== null);
+      platforms.push({
+        platform: p.id,
+        success_rate: ended.length ? round(ended.filter((f) => f.firstSmsAt !== null).length / ended.length, 3) : null,
+        stock,
+        median_delivery_seconds: delivered.length ? round(median(delivered.map((f) => (f.firstSmsAt! - f.createdAt) / 1000)), 1) : null,
+      });
+    }
+    return { platforms };
   }
 
   // ── price lists and history ──────────────────────────────────────────
@@ -290,26 +324,32 @@ export class BrokerCore {
   async prices(accountId: string | undefined, query: { by?: unknown; platform?: unknown; country?: unknown }): Promise<PriceList> {
     const discount = accountId ? await this.discountPercent(accountId) : 0;
     const table = await this.priceTable();
-    const held = await this.store.numbersInUse(this.now());
-    const item = (platform: Platform, country: string): PriceItem => {
-      const price = table.get(`${platform.id}/${country}`) ?? table.get(`${platform.id}/*`) ?? platform.price;
-      let stock = 0;
-      for (const source of this.sources) {
-        if (!source.countries(platform.id).includes(country)) continue;
-        stock += Math.max(0, source.capacity(platform.id, country) - (held.find((h) => h.platform === platform.id && h.country === country)?.count ?? 0));
-      }
-      return { platform: platform.id, country, price: toUsd(price), your_price: toUsd(discounted(price, discount)), stock };
+    const now = this.now();
+    // The price shown is the one the first route would charge; the stock, all sources' together.
+    const items = async (platform: Platform, country: string | 'any'): Promise<PriceItem[]> => {
+      const offers = await this.route(platform, country, now, { all: true });
+      const countries = country === 'any'
+        ? new Set([...offers.map((o) => o.country), ...[...table.keys()].filter((k) => k.startsWith(`${platform.id}/`)).map((k) => k.split('/')[1]!)])
+        : new Set([country]);
+      countries.delete('*');
+      return [...countries].sort().map((c) => {
+        const here = offers.filter((o) => o.country === c);
+        const first = here.find((o) => o.stock > 0) ?? here[0];
+        const price = first?.listPrice ?? this.listPrice(table, platform, c);
+        const stock = here.reduce((sum, o) => sum + o.stock, 0);
+        return { platform: platform.id, country: c, price: toUsd(price), your_price: toUsd(discounted(price, discount)), stock };
+      });
     };
     if (query.by === 'country') {
       const platform = requirePlatform(query.platform);
-      const countries = new Set([...this.sources.flatMap((s) => s.countries(platform.id)), ...[...table.keys()].filter((k) => k.startsWith(`${platform.id}/`)).map((k) => k.split('/')[1]!)]);
-      countries.delete('*');
-      return { by: 'country', platform: platform.id, items: [...countries].sort().map((c) => item(platform, c)) };
+      return { by: 'country', platform: platform.id, items: await items(platform, 'any') };
     }
     if (query.by === 'service') {
       const country = requireCountry(query.country);
       if (country === 'any') throw invalid('Parameter "country" must name a country for by=service.');
-      return { by: 'service', country, items: PLATFORMS.map((p) => item(p, country)) };
+      const list: PriceItem[] = [];
+      for (const p of PLATFORMS) list.push(...(await items(p, country)));
+      return { by: 'service', country, items: list };
     }
     throw invalid('Parameter "by" must be "country" (with "platform") or "service" (with "country").');
   }
@@ -395,8 +435,16 @@ export class BrokerCore {
     const rec = await this.ownOrder(accountId, orderId);
     if (rec.status !== 'completed') throw orderNotActive(rec, 'retried (only a completed order can wait for another code)');
     const now = this.now();
-    const delay = this.sourceOf(rec).planDelivery('retry');
-    const retried = await this.store.retryOrder(rec.id, now, delay === null ? null : now + delay);
+    const source = await this.sourceOf(rec);
+    let dueAt: number | null = null;
+    if (source.kind === 'simulator') {
+      const delay = source.numbers.planDelivery('retry');
+      dueAt = delay === null ? null : now + delay;
+    } else if (source.kind === 'tempnumber') {
+      if (rec.expiresAt <= now) throw new TnError('order_not_active', `Order ${rec.id} reached its expiry at ${new Date(rec.expiresAt).toISOString()}: order a new number.`);
+      dueAt = await this.retryUpstream(source, rec, now);
+    }
+    const retried = await this.store.retryOrder(rec.id, now, dueAt);
     if (!retried) {
       const current = (await this.store.getOrder(rec.id))!;
       throw current.status === 'completed'
@@ -499,7 +547,8 @@ export class BrokerCore {
       const message =
         prices.length === 1
           ? `${prices[0]!.name} costs ${formatUsd(Math.round(prices[0]!.your_price! * 1e6))} per number${where} for you (list price ${formatUsd(Math.round(prices[0]!.price * 1e6))}).` +
-            (interpretation.country && !this.sources.some((s) => s.countries(prices[0]!.platform).includes(interpretation.country!))
+            (interpretation.country &&
+            !(await this.registry.offers(requirePlatform(prices[0]!.platform), interpretation.country, this.now())).some((o) => o.stock > 0)
               ? ` There is no stock${where} right now.`
               : '')
           : `${prices.length} platforms; prices are per number, after your tier discount.`;
@@ -521,7 +570,7 @@ export class BrokerCore {
     const platform = requirePlatform(interpretation.platform);
     const table = await this.priceTable();
     const country = interpretation.country;
-    const listPrice = (country ? table.get(`${platform.id}/${country}`) : undefined) ?? table.get(`${platform.id}/*`) ?? platform.price;
+    const listPrice = country ? this.listPrice(table, platform, country) : (table.get(`${platform.id}/*`) ?? platform.price);
     const price = discounted(listPrice, await this.discountPercent(accountId));
     // A first answer for the common case; the order's own transaction enforces the limit for any country.
     if (parsed.maxPriceMicros !== undefined && price > parsed.maxPriceMicros) {
@@ -586,11 +635,12 @@ export class BrokerCore {
       const { deliveries, expiries } = await this.store.dueWork(this.now(), 500);
       // All at once, so the store commits them together (one fsync for a whole backlog).
       const delivered = deliveries.map(async (due) => {
-        const source = this.sources.find((s) => s.id === due.source);
+        const source = await this.registry.byName(due.source).catch(() => undefined);
+        if (source?.kind === 'tempnumber') return this.pollUpstream(source, due);
         let sms;
         try {
-          if (!source) throw new Error(`source ${due.source} is not configured`);
-          sms = source.composeSms(due.platform);
+          if (source?.kind !== 'simulator') throw new Error(`source ${due.source} has no scheduled SMS`);
+          sms = source.numbers.composeSms(due.platform);
         } catch {
           // No SMS can come from here: drop the delivery, and the order expires (with its refund) on time.
           await this.store.dropDelivery(due.orderId, due.dueAt);
@@ -758,6 +808,232 @@ export class BrokerCore {
     await this.store.close();
   }
 
+  // ── sources: inbound messages, upstream activations, the operator's commands ──
+
+  /**
+   * A message from one of the operator's gateways: authenticated and parsed by the source's format,
+   * stored once (a repeated gateway message id changes nothing), and given to the active order on
+   * the receiving number. Answers what the gateway expects to hear.
+   */
+  async inbound(sourceName: string, request: Omit<InboundRequest, 'now'>): Promise<InboundReply> {
+    const source = await this.registry.byName(sourceName);
+    if (!source || !isGatewayKind(source.kind) ) throw notFound(`Inbound source "${sourceName}"`);
+    const now = this.now();
+    const parsed = parseInbound(source.kind as InboundKind, (source as { secret: string }).secret, { ...request, now });
+    if (!parsed.ok) {
+      // Why a signature failed is not told to whoever sent it.
+      if (parsed.status === 403) throw new TnError('forbidden', `The request is not signed by source "${sourceName}".`);
+      throw invalid(`Not a valid ${source.kind} message: ${parsed.reason}`);
+    }
+    const m = parsed.message;
+    const outcome = await this.store.recordInbound(
+      {
+        source: source.name,
+        messageId: m.messageId,
+        to: m.to,
+        from: m.from,
+        text: m.text,
+        receivedAt: m.receivedAt,
+        device: m.device ?? null,
+        storedAt: now,
+        codeFor: (platform) => extractCode(m.text, { platform })?.code ?? null,
+      },
+      // A message the gateway received before the order existed is not its code.
+      (orders) => chooseOrder(orders.filter((o) => o.createdAt <= Math.max(m.receivedAt, now) + INBOUND_CLOCK_SKEW_MS && o.createdAt - INBOUND_CLOCK_SKEW_MS <= m.receivedAt), m.from, m.text),
+    );
+    if (!outcome.duplicate && outcome.order) this.publish('sms.received', outcome.order);
+    return parsed.reply;
+  }
+
+  private async activateUpstream(
+    source: Extract<LiveSource, { kind: 'tempnumber' }>,
+    route: Candidate,
+    platform: Platform,
+    country: string,
+    now: number,
+  ): Promise<{ id: string; phone: string; price: Micros; status: string } | null> {
+    let expected = route.cost;
+    // Once more at most, when its price moved since the list was read.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        return await source.upstream.activate(platform.id, country, expected);
+      } catch (err) {
+        if (!(err instanceof UpstreamError)) throw err;
+        await this.upstreamFailed(source.name, err, 'createActivation', now, `${platform.id}/${country}`);
+        if (err.kind !== 'price_changed' || err.newPrice === undefined || attempt > 0) return null;
+        expected = err.newPrice;
+      }
+    }
+    return null;
+  }
+
+  /** Records an upstream's failure, and keeps routing away from it for as long as it asked or deserves. */
+  private async upstreamFailed(name: string, err: UpstreamError, endpoint: UpstreamEndpoint, now: number, where?: string): Promise<void> {
+    if (err.local) return;
+    await this.store.recordSourceError(name, err.kind, err.message, now);
+    if (err.kind === 'rate_limited') await this.store.blockBucket(`${name}:${endpoint}`, now + (err.retryAfterMs ?? 10_000));
+    if (err.kind === 'payment_required' || err.kind === 'unauthorized') {
+      await this.store.blockBucket(`${name}:createActivation`, now + SOURCE_PAUSE_MS);
+      this.events.emit('alert', {
+        source: name,
+        code: err.kind,
+        message:
+          err.kind === 'payment_required'
+            ? `Source "${name}" is out of money upstream: top up its balance. Its orders go to other sources meanwhile.`
+            : `Source "${name}" refuses our API key (${err.message}): check it with \`tn admin source list\`.`,
+      });
+    }
+    if (err.kind === 'low_success_rate' && where) await this.store.cache(name, `paused:${where}`, String(now + UPSTREAM_DELIVERY_RULE.windowMs), now);
+  }
+
+  /** An upstream's service and country left out: paused after it refused, or about to break its delivery rule. */
+  private async upstreamPaused(name: string, platform: string, country: string, now: number): Promise<boolean> {
+    const paused = await this.store.cached(name, `paused:${platform}/${country}`);
+    if (paused && Number(paused.value) > now) return true;
+    const window = this.store.sourceGuardWindow(name, platform, country, now - UPSTREAM_DELIVERY_RULE.windowMs);
+    return judgeDeliveryRate(UPSTREAM_DELIVERY_RULE, window, now) !== null;
+  }
+
+  /** Checks, before anything is bought upstream, what the order's transaction will check again. */
+  private async precheck(input: PlaceOrderInput, base: Micros): Promise<void> {
+    const account = await this.requireAccount(input.accountId);
+    const price = discounted(base, tierFor(await this.store.completedOrders(input.accountId)).discountPercent);
+    input.admit?.((since) => this.store.guardWindow(input.accountId, input.platform, input.country, since));
+    if (input.maxPrice !== undefined && price > input.maxPrice) {
+      throw invalid(`The price ${formatUsd(price)} is above your limit of ${formatUsd(input.maxPrice)}: nothing was ordered.`);
+    }
+    if (account.balance < price) {
+      throw new TnError('insufficient_balance', `Balance ${formatUsd(account.balance)} is below the price ${formatUsd(price)}.`, {
+        balance: toUsd(account.balance),
+        price: toUsd(price),
+      });
+    }
+  }
+
+  /**
+   * One poll of an upstream activation whose order waits. Its SMS completes the order; a final
+   * status without one fails it (refunded); anything else polls again later, later still when
+   * the upstream asks for patience. A cancelled order is not polled: its late SMS is ignored.
+   */
+  private async pollUpstream(source: Extract<LiveSource, { kind: 'tempnumber' }>, due: { orderId: string; platform: string; dueAt: number }): Promise<void> {
+    const activation = await this.store.activation(due.orderId);
+    if (!activation) return this.store.dropDelivery(due.orderId, due.dueAt);
+    const now = this.now();
+    const pollMs = source.record.settings.pollMs ?? DEFAULT_POLL_MS;
+    let check;
+    try {
+      check = await source.upstream.check(activation.activationId);
+    } catch (err) {
+      const failure = err instanceof UpstreamError ? err : new UpstreamError('unavailable', err instanceof Error ? err.message : String(err));
+      await this.upstreamFailed(source.name, failure, 'getActivation', now);
+      if (failure.kind === 'not_found') {
+        const ended = await this.store.endOrder(due.orderId, 'failed', now);
+        if (ended) this.publish('order.ended', ended);
+        return;
+      }
+      const wait = failure.retryAfterMs ?? Math.min(30_000, pollMs * 4);
+      return this.store.reschedule(due.orderId, due.dueAt, now + Math.max(250, wait));
+    }
+    const status = check.status.toLowerCase();
+    if (activation.awaiting !== null && status === activation.awaiting.toLowerCase() && check.message !== null) {
+      const outcome = await this.store.recordSms({
+        orderId: due.orderId,
+        text: check.message,
+        // A code the provider already read is trusted first; the text is read when it gives none.
+        code: check.code ?? extractCode(check.message, { platform: due.platform })?.code ?? null,
+        sender: source.name,
+        receivedAt: now,
+        dueAt: due.dueAt,
+      });
+      if (!outcome.accepted) return;
+      await this.store.updateActivation(due.orderId, check.status, null, now);
+      this.publish('sms.received', outcome.order);
+      return;
+    }
+    if (FINAL_STATUSES.has(status)) {
+      await this.store.updateActivation(due.orderId, check.status, null, now);
+      const ended = await this.store.endOrder(due.orderId, 'failed', now);
+      if (ended) this.publish('order.ended', ended);
+      return;
+    }
+    if (check.status !== activation.status) await this.store.updateActivation(due.orderId, check.status, activation.awaiting, now);
+    await this.store.reschedule(due.orderId, due.dueAt, now + pollMs);
+  }
+
+  /** Our retry is TempNumber's `PUT … { status: "retry" }`; then polling waits for `retryReceived`. */
+  private async retryUpstream(source: Extract<LiveSource, { kind: 'tempnumber' }>, rec: OrderRecord, now: number): Promise<number> {
+    const activation = await this.store.activation(rec.id);
+    if (!activation) throw new TnError('unavailable', `Order ${rec.id} has no upstream activation to retry.`);
+    try {
+      await source.upstream.retry(activation.activationId);
+    } catch (err) {
+      if (!(err instanceof UpstreamError)) throw err;
+      await this.upstreamFailed(source.name, err, 'updateActivation', now);
+      if (err.kind === 'rate_limited') {
+        throw new TnError('rate_limited', 'Too many retries upstream right now: try again shortly.', { retry_after: Math.max(1, Math.ceil((err.retryAfterMs ?? 10_000) / 1000)) });
+      }
+      if (err.kind === 'bad_state' || err.kind === 'not_found') throw new TnError('order_not_active', `The number of order ${rec.id} cannot take another SMS: order a new number.`);
+      throw new TnError('unavailable', `The retry could not be asked for upstream: ${err.message}`);
+    }
+    await this.store.updateActivation(rec.id, 'retryRequested', 'retryReceived', now);
+    return now + (source.record.settings.pollMs ?? DEFAULT_POLL_MS);
+  }
+
+  async addSource(input: NewSource): Promise<SourceRecord> {
+    return this.registry.add(input);
+  }
+
+  async listSources(): Promise<SourceRecord[]> {
+    return this.store.listSources();
+  }
+
+  async setSourceEnabled(name: string, enabled: boolean): Promise<void> {
+    if (!(await this.store.setSourceEnabled(name, enabled))) throw notFound(`Source "${name}"`);
+  }
+
+  async removeSource(name: string): Promise<void> {
+    if (!(await this.store.removeSource(name))) throw notFound(`Source "${name}"`);
+  }
+
+  async addPoolNumber(input: { phone: string; source: string; country: unknown; platforms: string[] | '*'; device: string | null; sim: number | null }): Promise<PoolNumber> {
+    const phone = normalisePhone(input.phone);
+    if (phone === null || phone.length < 8) throw invalid(`"${input.phone}" is not a phone number in E.164 form, e.g. +447700900123.`);
+    const country = requireCountry(input.country);
+    if (country === 'any') throw invalid('Name the country of the number, e.g. --country gb.');
+    return this.registry.addPoolNumber({ ...input, phone, country });
+  }
+
+  async listPool(): Promise<PoolNumber[]> {
+    return this.store.listPool();
+  }
+
+  async removePoolNumber(phone: string): Promise<void> {
+    const normal = normalisePhone(phone);
+    if (normal === null || !(await this.store.removePoolNumber(normal))) throw notFound(`Pool number ${phone}`);
+  }
+
+  async inbox(options: { all?: boolean; limit?: number } = {}): Promise<InboxEntry[]> {
+    return this.store.inbox({ unmatchedOnly: !options.all, limit: options.limit ?? 50 });
+  }
+
+  /** Per source: active orders, the last day's success and delivery time, errors of the last hour. */
+  async sourceOverview(): Promise<(SourceStats & { kind: string; enabled: boolean; belowFloor: boolean })[]> {
+    await this.catchUp();
+    const sources = await this.registry.all();
+    const stats = await this.store.sourceStats(this.now());
+    const out = [];
+    for (const st of stats) {
+      const source = sources.find((s) => s.name === st.source);
+      out.push({ ...st, kind: source?.kind ?? 'removed', enabled: source?.enabled ?? false, belowFloor: await this.registry.belowFloor(st.source) });
+    }
+    for (const source of sources) {
+      if (!out.some((o) => o.source === source.name)) {
+        out.push({ source: source.name, kind: source.kind, enabled: source.enabled, belowFloor: false, active: 0, ended: 0, delivered: 0, medianDeliveryMs: null, errorsLastHour: 0, lastError: null });
+      }
+    }
+    return out;
+  }
+
   // ── internals ─────────────────────────────────────────────────────────
 
   private async place(
@@ -792,29 +1068,46 @@ export class BrokerCore {
       }
       if (seen) return { replayed: JSON.parse(seen.response) as Order, replayedId: seen.orderId };
     }
-    // Each candidate in turn: the store finds out inside the order's transaction whether it has a free number.
+    // Each route in turn: the store finds out inside the order's transaction whether it has a free number.
     let result: PlaceOrderResult | undefined;
     let refusal: TnError | undefined;
     const prices = await this.priceTable();
-    for (const { source, country } of this.candidates(platform, requested, now)) {
-      const base = prices.get(`${platform.id}/${country}`) ?? prices.get(`${platform.id}/*`) ?? platform.price;
-      const delay = source.planDelivery('order');
+    for (const route of await this.route(platform, requested, now)) {
+      const { source, country } = route;
+      let base = route.listPrice ?? this.listPrice(prices, platform, country);
+      const input: PlaceOrderInput = {
+        accountId,
+        orderId: newOrderId(now),
+        platform: platform.id,
+        country,
+        source: source.name,
+        priceFor: (completed) => discounted(base, tierFor(completed).discountPercent),
+        admit: (stats) => this.admit(platform, country, now, stats),
+        maxPrice: limits.maxPrice,
+        createdAt: now,
+        expiresAt: now + this.orderTtlMs,
+        smsDueAt: null,
+        pickPhone: () => null,
+        idempotency,
+      };
       try {
-        result = await this.store.placeOrder({
-          accountId,
-          orderId: newOrderId(now),
-          platform: platform.id,
-          country,
-          source: source.id,
-          priceFor: (completed) => discounted(base, tierFor(completed).discountPercent),
-          admit: (stats) => this.admit(platform, country, now, stats),
-          maxPrice: limits.maxPrice,
-          createdAt: now,
-          expiresAt: now + this.orderTtlMs,
-          smsDueAt: delay === null ? null : now + delay,
-          pickPhone: (taken) => source.pickPhone(platform.id, country, taken),
-          idempotency,
-        });
+        if (source.kind === 'simulator') {
+          const delay = source.numbers.planDelivery('order');
+          input.smsDueAt = delay === null ? null : now + delay;
+          input.pickPhone = (taken) => source.numbers.pickPhone(platform.id, country, taken);
+        } else if (source.kind === 'tempnumber') {
+          // Checked before buying upstream, so a short balance costs nothing there; the transaction checks again.
+          await this.precheck(input, base);
+          const activation = await this.activateUpstream(source, route, platform, country, now);
+          if (!activation) continue;
+          if (activation.price !== route.cost) base = markedUp(activation.price, source.record);
+          input.pickPhone = () => activation.phone;
+          input.upstream = { activationId: activation.id, cost: activation.price, status: activation.status };
+          input.smsDueAt = now + (source.record.settings.pollMs ?? DEFAULT_POLL_MS);
+        } else {
+          input.pool = { source: source.name, cooldownMs: this.registry.poolCooldownMs };
+        }
+        result = await this.store.placeOrder(input);
         break;
       } catch (err) {
         if (err instanceof TnError && err.code === 'delivery_rate_low' && requested === 'any') {
@@ -822,7 +1115,7 @@ export class BrokerCore {
           continue;
         }
         if (!(err instanceof TnError && err.code === 'no_numbers')) throw err;
-        this.soldOut.set(`${source.id}/${platform.id}/${country}`, now + SOLD_OUT_MEMORY_MS);
+        this.soldOut.set(`${source.name}/${platform.id}/${country}`, now + SOLD_OUT_MEMORY_MS);
       }
     }
     if (!result && refusal) throw refusal;
@@ -855,24 +1148,44 @@ export class BrokerCore {
     return new Map((await this.store.priceOverrides()).map((p) => [`${p.platform}/${p.country}`, p.price]));
   }
 
+  /** The operator's price for a platform in a country, else for every country, else the catalogue's. */
+  private listPrice(table: Map<string, Micros>, platform: Platform, country: string): Micros {
+    return table.get(`${platform.id}/${country}`) ?? table.get(`${platform.id}/*`) ?? platform.price;
+  }
+
   /**
-   * Where an order may go, best first: for a named country its sources; for `any`, the preferred
-   * countries first, then the largest, leaving out those found sold out a moment ago.
+   * Where an order may go, best first: the cheapest source for the operator, then (for `any`) the
+   * countries most verifications expect, then the largest stock. Left out: what has no stock or was
+   * found sold out a moment ago, an upstream service and country about to break its delivery rule
+   * or paused after an error. A source below the success floor goes last: it is tried only when
+   * nothing else can serve (so that it can also recover). `all` keeps every offer, for price lists.
    */
-  private candidates(platform: Platform, requested: string, now: number): { source: NumberSource; country: string }[] {
+  private async route(platform: Platform, requested: string, now: number, options: { all?: boolean } = {}): Promise<Candidate[]> {
     const rank = (country: string): number => {
       const i = ANY_COUNTRY_PREFERENCE.indexOf(country);
       return i === -1 ? ANY_COUNTRY_PREFERENCE.length : i;
     };
-    return this.sources
-      .flatMap((source) =>
-        source
-          .countries(platform.id)
-          .filter((c) => requested === 'any' || c === requested)
-          .map((country) => ({ source, country, capacity: source.capacity(platform.id, country) })),
-      )
-      .filter((c) => requested !== 'any' || (this.soldOut.get(`${c.source.id}/${platform.id}/${c.country}`) ?? 0) <= now)
-      .sort((a, b) => rank(a.country) - rank(b.country) || b.capacity - a.capacity);
+    const offers = await this.registry.offers(platform, requested, now);
+    const open: Candidate[] = [];
+    for (const o of offers) {
+      if (options.all) {
+        open.push(o);
+        continue;
+      }
+      if (o.stock <= 0) continue;
+      if (requested === 'any' && (this.soldOut.get(`${o.source.name}/${platform.id}/${o.country}`) ?? 0) > now) continue;
+      if (o.source.kind === 'tempnumber' && (await this.upstreamPaused(o.source.name, platform.id, o.country, now))) continue;
+      open.push(o);
+    }
+    const floor = new Map<string, boolean>();
+    for (const name of new Set(open.map((o) => o.source.name))) floor.set(name, await this.registry.belowFloor(name));
+    return open.sort(
+      (a, b) =>
+        Number(floor.get(a.source.name)) - Number(floor.get(b.source.name)) ||
+        a.cost - b.cost ||
+        rank(a.country) - rank(b.country) ||
+        b.stock - a.stock,
+    );
   }
 
   private async discountPercent(accountId: string): Promise<number> {
@@ -898,8 +1211,8 @@ export class BrokerCore {
     return rec.status === 'active' && (rec.expiresAt <= now || (rec.smsDueAt !== null && rec.smsDueAt <= now));
   }
 
-  private sourceOf(rec: OrderRecord): NumberSource {
-    const source = this.sources.find((s) => s.id === rec.source);
+  private async sourceOf(rec: OrderRecord): Promise<LiveSource> {
+    const source = await this.registry.byName(rec.source);
     if (!source) throw new TnError('unavailable', `The source of order ${rec.id} (${rec.source}) is not configured any more.`);
     return source;
   }

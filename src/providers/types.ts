@@ -1,3 +1,5 @@
+import type { Micros } from '../core/money.js';
+
 /**
  * Where numbers and SMS come from. The simulator is one; later, an operator's own phones, SIM
  * gateways and upstream providers. The broker asks a source for a number, records when its SMS is
@@ -22,4 +24,63 @@ export interface SimulatedSms {
   text: string;
   /** The code the text carries, known to the simulator; the broker still reads it out of the text. */
   code: string;
+}
+
+/** Upstream statuses (lower case) after which an activation changes no more. */
+export const FINAL_STATUSES: ReadonlySet<string> = new Set(['error', 'refunded', 'serviceconsumed']);
+
+/** An upstream provider (TempNumber): numbers bought per order, SMS read by polling. */
+export interface Upstream {
+  /** `platform/country` → what one number costs there now. */
+  priceList(): Promise<Map<string, Micros>>;
+  activate(platform: string, country: string, expectedPrice: Micros): Promise<UpstreamActivation>;
+  check(activationId: string): Promise<UpstreamCheck>;
+  /** Asks for another SMS on the same number. */
+  retry(activationId: string): Promise<void>;
+}
+
+export type UpstreamEndpoint = 'createActivation' | 'getActivation' | 'updateActivation' | 'pricelist' | 'balance';
+
+export interface UpstreamActivation {
+  id: string;
+  phone: string;
+  price: Micros;
+  status: string;
+}
+
+export interface UpstreamCheck {
+  status: string;
+  message: string | null;
+  code: string | null;
+}
+
+export type UpstreamErrorKind =
+  | 'rate_limited'
+  | 'payment_required'
+  | 'low_success_rate'
+  | 'no_numbers'
+  | 'price_changed'
+  | 'not_found'
+  | 'bad_state'
+  | 'unauthorized'
+  | 'unavailable';
+
+/** What went wrong upstream, in terms the router acts on. */
+export class UpstreamError extends Error {
+  readonly retryAfterMs?: number;
+  readonly newPrice?: Micros;
+  /** True when our own bucket held the call back (nothing was sent). */
+  readonly local: boolean;
+
+  constructor(
+    readonly kind: UpstreamErrorKind,
+    message: string,
+    extra: { retryAfterMs?: number; newPrice?: Micros; local?: boolean } = {},
+  ) {
+    super(message);
+    this.name = 'UpstreamError';
+    this.retryAfterMs = extra.retryAfterMs;
+    this.newPrice = extra.newPrice;
+    this.local = extra.local ?? false;
+  }
 }

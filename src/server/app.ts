@@ -13,6 +13,7 @@ import { accountRoutes } from './routes/account.js';
 import { orderRoutes } from './routes/orders.js';
 import { publicRoutes } from './routes/public.js';
 import { streamRoutes } from './routes/streams.js';
+import { inboundRoutes } from './routes/inbound.js';
 
 export interface RateLimits {
   /** Requests per second per API key (bursts up to twice that); 0 turns every limit off. */
@@ -42,6 +43,8 @@ export interface AppOptions {
   scheduler?: boolean;
   /** Webhook delivery while the app runs; `false` turns it off (default on, with API.md §6's schedule). */
   webhooks?: false | { schedule?: readonly number[]; allowPrivate?: boolean; jitter?: number };
+  /** The public origin gateways call (`tn serve --public-url`), for signature checks over the URL. */
+  publicUrl?: string;
 }
 
 declare module 'fastify' {
@@ -225,6 +228,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     request.accountId = accountId;
   });
 
+  // The core never prints: what an operator must act on (an upstream out of money) goes to the log.
+  const onAlert = (alert: { source: string; code: string; message: string }): void => app.log.warn(alert, alert.message);
+  options.core.events.on('alert', onAlert);
+  app.addHook('onClose', async () => {
+    options.core.events.off('alert', onAlert);
+  });
+
   app.setErrorHandler((err: FastifyError | TnError, request, reply) => sendError(err, request, reply));
   app.setNotFoundHandler((request, reply) =>
     sendError(new TnError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`), request, reply),
@@ -236,6 +246,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(orderRoutes);
       await api.register(accountRoutes);
       await api.register(streamRoutes);
+      await api.register(inboundRoutes, { publicUrl: options.publicUrl });
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

@@ -38,6 +38,24 @@ export const ServeConfig = Type.Object(
         ),
       ]),
     ),
+    /** Issue 7: how orders are routed among sources, and how pool numbers rest. */
+    routing: Type.Optional(
+      Type.Object(
+        {
+          successFloor: Type.Optional(
+            Type.Object(
+              {
+                window: Type.Integer({ minimum: 1, maximum: 10_000, description: 'ended orders looked at, per source' }),
+                minRate: Type.Number({ minimum: 0, maximum: 1, description: 'a source below this share of delivered orders goes last' }),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          poolCooldownSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 7 * 86_400 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,6 @@
 import { openCoreOnFile } from '../client/embedded.js';
 import type { DeliveryGuard } from '../core/service.js';
+import type { SuccessFloor } from '../core/sources.js';
 import type { SimulatorOptions } from '../providers/simulator.js';
 import { buildApp, type RateLimits } from './app.js';
 
@@ -16,6 +17,9 @@ export interface StartOptions {
   allowPrivateWebhooks?: boolean;
   webhookSchedule?: readonly number[];
   deliveryGuard?: DeliveryGuard | false;
+  publicUrl?: string;
+  poolCooldownMs?: number;
+  successFloor?: SuccessFloor;
 }
 
 export interface RunningServer {
@@ -27,7 +31,12 @@ export interface RunningServer {
 
 /** `tn serve`: the app on a database file, listening, with a graceful stop. */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
-  const core = openCoreOnFile(options.db, { simulator: options.simulator, deliveryGuard: options.deliveryGuard });
+  const core = openCoreOnFile(options.db, {
+    simulator: options.simulator,
+    deliveryGuard: options.deliveryGuard,
+    poolCooldownMs: options.poolCooldownMs,
+    successFloor: options.successFloor,
+  });
   const release = new AbortController();
   const app = await buildApp({
     core,
@@ -37,6 +46,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     release: release.signal,
     logger: options.log ? true : false,
     webhooks: { allowPrivate: options.allowPrivateWebhooks, schedule: options.webhookSchedule },
+    publicUrl: options.publicUrl,
   });
   try {
     await app.listen({ host: options.host, port: options.port });

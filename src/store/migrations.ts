@@ -150,4 +150,82 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX orders_guard;
   CREATE INDEX orders_guard ON orders(account_id, platform, country, created_at, status, delivered);
   `,
+  // 7: real sources (issue 7). The operator's sources and their secrets; numbers of their own
+  // gateways; every inbound message, matched or not; upstream activations behind orders; errors
+  // per source; token buckets shared by every process that calls an upstream; cached price lists.
+  `
+  CREATE TABLE sources (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    secret TEXT,
+    settings TEXT NOT NULL DEFAULT '{}',
+    cost INTEGER NOT NULL DEFAULT 0 CHECK (cost >= 0),
+    enabled INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE pool_numbers (
+    phone TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    country TEXT NOT NULL,
+    platforms TEXT NOT NULL DEFAULT '*',
+    device TEXT,
+    sim INTEGER,
+    added_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX pool_source ON pool_numbers(source, country);
+  CREATE UNIQUE INDEX pool_device ON pool_numbers(source, device, sim) WHERE device IS NOT NULL;
+
+  CREATE TABLE inbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    message_id TEXT,
+    to_phone TEXT,
+    sender TEXT NOT NULL,
+    device TEXT,
+    sim INTEGER,
+    text TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    stored_at INTEGER NOT NULL,
+    order_id TEXT
+  ) STRICT;
+  CREATE UNIQUE INDEX inbox_message ON inbox(source, message_id) WHERE message_id IS NOT NULL;
+  CREATE INDEX inbox_unmatched ON inbox(id) WHERE order_id IS NULL;
+
+  CREATE TABLE upstream_activations (
+    order_id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    activation_id TEXT NOT NULL,
+    cost INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    awaiting TEXT,
+    updated_at INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE source_errors (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    message TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX source_errors_at ON source_errors(source, at);
+
+  CREATE TABLE rate_buckets (
+    key TEXT PRIMARY KEY,
+    tokens REAL NOT NULL,
+    updated_at INTEGER NOT NULL,
+    blocked_until INTEGER NOT NULL DEFAULT 0
+  ) STRICT;
+
+  CREATE TABLE source_cache (
+    source TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    fetched_at INTEGER NOT NULL,
+    PRIMARY KEY (source, key)
+  ) STRICT;
+
+  CREATE INDEX orders_source ON orders(source, created_at);
+  `,
 ];

@@ -26,6 +26,15 @@ import type {
   PlaceOrderResult,
   SmsOutcome,
   Store,
+  ActivationRecord,
+  InboundOutcome,
+  InboundRecord,
+  InboxEntry,
+  PoolNumber,
+  SourceKind,
+  SourceRecord,
+  SourceSettings,
+  SourceStats,
 } from '../core/ports.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -66,6 +75,60 @@ interface OrderRow {
   refunded: number;
   sms_due_at: number | null;
   delivered: number;
+}
+
+interface SourceRow {
+  name: string;
+  kind: SourceKind;
+  secret: string | null;
+  settings: string;
+  cost: number;
+  enabled: number;
+  created_at: number;
+}
+
+const toSource = (r: SourceRow): SourceRecord => ({
+  name: r.name,
+  kind: r.kind,
+  secret: r.secret,
+  settings: JSON.parse(r.settings) as SourceSettings,
+  cost: r.cost,
+  enabled: r.enabled === 1,
+  createdAt: r.created_at,
+});
+
+interface PoolRow {
+  phone: string;
+  source: string;
+  country: string;
+  platforms: string;
+  device: string | null;
+  sim: number | null;
+  added_at: number;
+}
+
+const toPoolNumber = (r: PoolRow): PoolNumber => ({
+  phone: r.phone,
+  source: r.source,
+  country: r.country,
+  platforms: r.platforms === '*' ? '*' : r.platforms.split(','),
+  device: r.device,
+  sim: r.sim,
+  addedAt: r.added_at,
+});
+
+interface InboxRow {
+  id: number;
+  source: string;
+  message_id: string | null;
+  to_phone: string | null;
+  sender: string;
+  device: string | null;
+  sim: number | null;
+  text: string;
+  received_at: number;
+  stored_at: number;
+  order_id: string | null;
 }
 
 export interface SqliteStoreOptions {
@@ -320,7 +383,9 @@ export class SqliteStore implements Store {
         }
 
         input.admit?.((since) => this.guardWindow(input.accountId, input.platform, input.country, since));
-        const phone = input.pickPhone((candidate) => this.stmt.numberTaken.get(candidate, input.platform, input.createdAt) !== undefined);
+        const phone = input.pool
+          ? this.freePoolNumber(input.pool.source, input.platform, input.country, input.createdAt, input.pool.cooldownMs)
+          : input.pickPhone((candidate) => this.stmt.numberTaken.get(candidate, input.platform, input.createdAt) !== undefined);
         if (phone === null) {
           throw new TnError('no_numbers', `No ${input.platform} numbers are free in "${input.country}" right now: try another country or later.`);
         }
@@ -356,6 +421,11 @@ export class SqliteStore implements Store {
             input.smsDueAt,
           );
         this.stmt.ledger.run(input.accountId, 'order_debit', -price, input.orderId, input.platform, input.createdAt);
+        if (input.upstream) {
+          this.sql(
+            "INSERT INTO upstream_activations (order_id, source, activation_id, cost, status, awaiting, updated_at) VALUES (?, ?, ?, ?, ?, 'smsReceived', ?)",
+          ).run(input.orderId, input.source, input.upstream.activationId, input.upstream.cost, input.upstream.status, input.createdAt);
+        }
         this.checkLowBalance(input.accountId, input.createdAt);
         const order = this.readOrder(input.orderId)!;
         if (idempotency) {
@@ -382,30 +452,35 @@ export class SqliteStore implements Store {
 
   async recordSms(sms: IncomingSms): Promise<SmsOutcome> {
     return this.write((): SmsOutcome => {
-        const row = this.stmt.order.get(sms.orderId);
-        if (!row) return { accepted: false, reason: 'unknown_order', order: null };
-        if (sms.dueAt !== undefined && row.sms_due_at !== sms.dueAt) {
-          return { accepted: false, reason: 'stale', order: this.toRecord(row) };
-        }
-        const accepted = row.status === 'active';
-        this.sql('INSERT INTO sms (order_id, sender, text, code, accepted, received_at) VALUES (?, ?, ?, ?, ?, ?)').run(
-          sms.orderId,
-          sms.sender,
-          sms.text,
-          sms.code,
-          accepted ? 1 : 0,
-          sms.receivedAt,
-        );
-        if (!accepted) return { accepted: false, reason: 'not_active', order: this.toRecord(row) };
-        this.sql("UPDATE orders SET status = 'completed', completed_at = ?, sms_due_at = NULL, delivered = 1 WHERE id = ? AND status = 'active'").run(
-          sms.receivedAt,
-          sms.orderId,
-        );
-        this.stmt.completedDelta.run(1, row.account_id);
-        const order = this.readOrder(sms.orderId)!;
-        this.emit(row.account_id, 'sms.received', toOrderView(order), sms.receivedAt);
-        return { accepted: true, order };
-      });
+      const row = this.stmt.order.get(sms.orderId);
+      if (!row) return { accepted: false, reason: 'unknown_order', order: null };
+      if (sms.dueAt !== undefined && row.sms_due_at !== sms.dueAt) {
+        return { accepted: false, reason: 'stale', order: this.toRecord(row) };
+      }
+      return this.acceptSms(row, sms);
+    });
+  }
+
+  /** Inside a write: keeps the SMS, and completes the order if it is still active. */
+  private acceptSms(row: OrderRow, sms: Omit<IncomingSms, 'dueAt'>): SmsOutcome {
+    const accepted = row.status === 'active';
+    this.sql('INSERT INTO sms (order_id, sender, text, code, accepted, received_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      row.id,
+      sms.sender,
+      sms.text,
+      sms.code,
+      accepted ? 1 : 0,
+      sms.receivedAt,
+    );
+    if (!accepted) return { accepted: false, reason: 'not_active', order: this.toRecord(row) };
+    this.sql("UPDATE orders SET status = 'completed', completed_at = ?, sms_due_at = NULL, delivered = 1 WHERE id = ? AND status = 'active'").run(
+      sms.receivedAt,
+      row.id,
+    );
+    this.stmt.completedDelta.run(1, row.account_id);
+    const order = this.readOrder(row.id)!;
+    this.emit(row.account_id, 'sms.received', toOrderView(order), sms.receivedAt);
+    return { accepted: true, order };
   }
 
   async endOrder(orderId: string, status: RefundedStatus, at: number): Promise<OrderRecord | null> {
@@ -536,11 +611,11 @@ export class SqliteStore implements Store {
 
 
 
-  async numbersInUse(now: number): Promise<{ platform: string; country: string; count: number }[]> {
+  async numbersInUse(now: number): Promise<{ source: string; platform: string; country: string; count: number }[]> {
     return this
-      .sql<[number], { platform: string; country: string; count: number }>(
-        `SELECT platform, country, count(*) AS count FROM orders
-         WHERE status = 'active' OR (status = 'completed' AND expires_at > ?) GROUP BY platform, country`,
+      .sql<[number], { source: string; platform: string; country: string; count: number }>(
+        `SELECT source, platform, country, count(*) AS count FROM orders
+         WHERE status = 'active' OR (status = 'completed' AND expires_at > ?) GROUP BY source, platform, country`,
       )
       .all(now);
   }
@@ -765,6 +840,281 @@ export class SqliteStore implements Store {
     )
       .all(accountId, limit)
       .map((r) => ({ webhookId: r.msg_id, type: r.type, at: r.at, statusCode: r.status_code, error: r.error, attempt: r.attempt, state: r.state }));
+  }
+
+  // ── sources, pool, inbox, upstream bookkeeping (issue 7) ──────────────
+
+  async listSources(): Promise<SourceRecord[]> {
+    return this.sql<[], SourceRow>('SELECT * FROM sources ORDER BY created_at, name').all().map(toSource);
+  }
+
+  async addSource(source: SourceRecord): Promise<void> {
+    await this.write(() => {
+      if (this.sql('SELECT 1 FROM sources WHERE name = ?').get(source.name)) {
+        throw new TnError('invalid_request', `A source named "${source.name}" already exists: pick another name, or remove it first.`);
+      }
+      this.sql('INSERT INTO sources (name, kind, secret, settings, cost, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+        source.name,
+        source.kind,
+        source.secret,
+        JSON.stringify(source.settings),
+        source.cost,
+        source.enabled ? 1 : 0,
+        source.createdAt,
+      );
+    });
+  }
+
+  async setSourceEnabled(name: string, enabled: boolean): Promise<boolean> {
+    return this.write(() => this.sql('UPDATE sources SET enabled = ? WHERE name = ?').run(enabled ? 1 : 0, name).changes === 1);
+  }
+
+  async removeSource(name: string): Promise<boolean> {
+    return this.write(() => {
+      const active = this.sql<[string], { n: number }>("SELECT count(*) AS n FROM orders WHERE source = ? AND status = 'active'").get(name)!.n;
+      if (active > 0) {
+        throw new TnError('invalid_request', `Source "${name}" has ${active} active order(s): disable it now (\`tn admin source disable ${name}\`) and remove it once they end.`);
+      }
+      this.sql('DELETE FROM pool_numbers WHERE source = ?').run(name);
+      return this.sql('DELETE FROM sources WHERE name = ?').run(name).changes === 1;
+    });
+  }
+
+  async listPool(): Promise<PoolNumber[]> {
+    return this.sql<[], PoolRow>('SELECT * FROM pool_numbers ORDER BY source, country, phone').all().map(toPoolNumber);
+  }
+
+  async addPoolNumber(entry: PoolNumber): Promise<void> {
+    await this.write(() => {
+      if (this.sql('SELECT 1 FROM pool_numbers WHERE phone = ?').get(entry.phone)) {
+        throw new TnError('invalid_request', `${entry.phone} is already in the pool: remove it first to change it.`);
+      }
+      if (entry.device !== null && this.sql('SELECT 1 FROM pool_numbers WHERE source = ? AND device = ? AND sim IS ?').get(entry.source, entry.device, entry.sim)) {
+        throw new TnError('invalid_request', `Device ${entry.device}${entry.sim === null ? '' : ` SIM ${entry.sim}`} of ${entry.source} already has a number in the pool.`);
+      }
+      this.sql('INSERT INTO pool_numbers (phone, source, country, platforms, device, sim, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+        entry.phone,
+        entry.source,
+        entry.country,
+        entry.platforms === '*' ? '*' : entry.platforms.join(','),
+        entry.device,
+        entry.sim,
+        entry.addedAt,
+      );
+    });
+  }
+
+  async removePoolNumber(phone: string): Promise<boolean> {
+    return this.write(() => this.sql('DELETE FROM pool_numbers WHERE phone = ?').run(phone).changes === 1);
+  }
+
+  async heldNumbers(now: number, cooldownMs: number): Promise<{ phone: string; platform: string }[]> {
+    return this.sql<[number, number], { phone: string; platform: string }>(
+      `SELECT DISTINCT o.phone, o.platform FROM pool_numbers p JOIN orders o ON o.phone = p.phone
+       WHERE o.status = 'active' OR (CASE WHEN o.status = 'completed' THEN o.expires_at ELSE o.ended_at END) > ? - ?`,
+    ).all(now, cooldownMs);
+  }
+
+  /**
+   * Inside the order's transaction: a pool number of the source for the platform and country that
+   * no order holds (active, or completed and still open to a retry) and that is not cooling down;
+   * the one used longest ago, so use spreads over the pool.
+   */
+  private freePoolNumber(source: string, platform: string, country: string, now: number, cooldownMs: number): string | null {
+    const row = this.sql<[string, string, string, string, number, number], { phone: string }>(
+      `SELECT p.phone FROM pool_numbers p
+       WHERE p.source = ? AND p.country = ? AND (p.platforms = '*' OR instr(',' || p.platforms || ',', ',' || ? || ',') > 0)
+         AND NOT EXISTS (
+           SELECT 1 FROM orders o WHERE o.phone = p.phone AND o.platform = ?
+             AND (o.status = 'active' OR (CASE WHEN o.status = 'completed' THEN o.expires_at ELSE o.ended_at END) > ? - ?))
+       ORDER BY (SELECT max(created_at) FROM orders o WHERE o.phone = p.phone) ASC NULLS FIRST, p.phone
+       LIMIT 1`,
+    ).get(source, country, platform, platform, now, cooldownMs);
+    return row?.phone ?? null;
+  }
+
+  async recordInbound(message: InboundRecord, choose: (candidates: OrderRecord[]) => OrderRecord | null): Promise<InboundOutcome> {
+    return this.write((): InboundOutcome => {
+      if (message.messageId !== null && this.sql('SELECT 1 FROM inbox WHERE source = ? AND message_id = ?').get(message.source, message.messageId)) {
+        return { duplicate: true };
+      }
+      let phone = message.to;
+      if (phone === null && message.device) {
+        // A message with no SIM slot fits a device with one number in the pool.
+        const rows = this.sql<[string, string], { phone: string; sim: number | null }>(
+          'SELECT phone, sim FROM pool_numbers WHERE source = ? AND device = ?',
+        ).all(message.source, message.device.id);
+        const sim = message.device.sim;
+        phone = (sim === null ? (rows.length === 1 ? rows[0] : undefined) : (rows.find((r) => r.sim === sim) ?? (rows.length === 1 && rows[0]!.sim === null ? rows[0] : undefined)))?.phone ?? null;
+      }
+      const { id } = this.sql<unknown[], { id: number }>(
+        `INSERT INTO inbox (source, message_id, to_phone, sender, device, sim, text, received_at, stored_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      ).get(
+        message.source,
+        message.messageId,
+        phone,
+        message.from,
+        message.device?.id ?? null,
+        message.device?.sim ?? null,
+        message.text,
+        message.receivedAt,
+        message.storedAt,
+      )!;
+      if (phone === null) return { duplicate: false, inboxId: id, phone, order: null };
+      // Only orders this source served: a gateway's credentials cannot complete another's orders.
+      const rows = this.sql<[string, string], OrderRow>(
+        "SELECT * FROM orders WHERE phone = ? AND source = ? AND status = 'active' ORDER BY created_at DESC, id DESC",
+      ).all(phone, message.source);
+      const chosen = rows.length ? choose(rows.map((r) => this.toRecord(r))) : null;
+      if (!chosen) return { duplicate: false, inboxId: id, phone, order: null };
+      const row = rows.find((r) => r.id === chosen.id)!;
+      const outcome = this.acceptSms(row, { orderId: row.id, sender: message.from, text: message.text, code: message.codeFor(row.platform), receivedAt: message.storedAt });
+      if (!outcome.accepted) return { duplicate: false, inboxId: id, phone, order: null };
+      this.sql('UPDATE inbox SET order_id = ? WHERE id = ?').run(row.id, id);
+      return { duplicate: false, inboxId: id, phone, order: outcome.order };
+    });
+  }
+
+  async inbox(filter: { unmatchedOnly: boolean; limit: number }): Promise<InboxEntry[]> {
+    return this.sql<[number, number], InboxRow>(
+      'SELECT * FROM inbox WHERE (? = 0 OR order_id IS NULL) ORDER BY id DESC LIMIT ?',
+    )
+      .all(filter.unmatchedOnly ? 1 : 0, filter.limit)
+      .map((r) => ({
+        id: r.id,
+        source: r.source,
+        messageId: r.message_id,
+        to: r.to_phone,
+        from: r.sender,
+        device: r.device,
+        sim: r.sim,
+        text: r.text,
+        receivedAt: r.received_at,
+        orderId: r.order_id,
+      }));
+  }
+
+  async activation(orderId: string): Promise<ActivationRecord | null> {
+    const r = this.sql<[string], { order_id: string; source: string; activation_id: string; cost: number; status: string; awaiting: string | null }>(
+      'SELECT * FROM upstream_activations WHERE order_id = ?',
+    ).get(orderId);
+    return r ? { orderId: r.order_id, source: r.source, activationId: r.activation_id, cost: r.cost, status: r.status, awaiting: r.awaiting } : null;
+  }
+
+  async updateActivation(orderId: string, status: string, awaiting: string | null, at: number): Promise<void> {
+    await this.write(() => {
+      this.sql('UPDATE upstream_activations SET status = ?, awaiting = ?, updated_at = ? WHERE order_id = ?').run(status, awaiting, at, orderId);
+    });
+  }
+
+  async reschedule(orderId: string, dueAt: number, nextAt: number): Promise<void> {
+    await this.write(() => {
+      this.sql("UPDATE orders SET sms_due_at = ? WHERE id = ? AND status = 'active' AND sms_due_at = ?").run(nextAt, orderId, dueAt);
+    });
+  }
+
+  async recordSourceError(source: string, code: string, message: string, at: number): Promise<void> {
+    await this.write(() => {
+      this.sql('INSERT INTO source_errors (source, at, code, message) VALUES (?, ?, ?, ?)').run(source, at, code, message.slice(0, 500));
+      // A week of errors is plenty to look back on; the table must not grow without bound.
+      this.sql('DELETE FROM source_errors WHERE source = ? AND at < ?').run(source, at - 7 * 86_400_000);
+    });
+  }
+
+  async sourceRecord(source: string, limit: number): Promise<{ ended: number; delivered: number }> {
+    const row = this.sql<[string, number], { ended: number; delivered: number | null }>(
+      `SELECT count(*) AS ended, sum(delivered) AS delivered FROM (
+         SELECT delivered FROM orders WHERE source = ? AND status != 'active' ORDER BY created_at DESC LIMIT ?)`,
+    ).get(source, limit)!;
+    return { ended: row.ended, delivered: row.delivered ?? 0 };
+  }
+
+  sourceGuardWindow(source: string, platform: string, country: string, since: number): GuardWindow {
+    const args = [source, platform, country, since] as const;
+    const totals = this.sql<[string, string, string, number], { orders: number; ended: number | null; delivered: number | null }>(
+      `SELECT count(*) AS orders, sum(status != 'active') AS ended, sum(status != 'active' AND delivered = 1) AS delivered
+       FROM orders WHERE source = ? AND platform = ? AND country = ? AND created_at > ?`,
+    ).get(...args)!;
+    return {
+      orders: totals.orders,
+      ended: totals.ended ?? 0,
+      delivered: totals.delivered ?? 0,
+      list: () =>
+        this.sql<[string, string, string, number], { created_at: number; ended: number; delivered: number }>(
+          `SELECT created_at, status != 'active' AS ended, delivered
+           FROM orders WHERE source = ? AND platform = ? AND country = ? AND created_at > ? ORDER BY created_at`,
+        )
+          .all(...args)
+          .map((r) => ({ createdAt: r.created_at, ended: r.ended === 1, delivered: r.delivered === 1 })),
+    };
+  }
+
+  async sourceStats(now: number): Promise<SourceStats[]> {
+    const since = now - 86_400_000;
+    const orders = this.sql<[number], { source: string; status: string; delivered: number; created_at: number; first_sms: number | null }>(
+      `SELECT source, status, delivered, created_at,
+              (SELECT min(received_at) FROM sms WHERE sms.order_id = o.id AND accepted = 1) AS first_sms
+       FROM orders o WHERE created_at > ? OR status = 'active'`,
+    ).all(since);
+    const errors = this.sql<[number], { source: string; n: number }>('SELECT source, count(*) AS n FROM source_errors WHERE at > ? GROUP BY source').all(now - 3_600_000);
+    const names = new Set([...(await this.listSources()).map((s) => s.name), ...orders.map((o) => o.source)]);
+    return [...names].map((name): SourceStats => {
+      const mine = orders.filter((o) => o.source === name);
+      const ended = mine.filter((o) => o.status !== 'active');
+      const times = mine.filter((o) => o.first_sms !== null).map((o) => o.first_sms! - o.created_at).sort((a, b) => a - b);
+      const last = this.sql<[string], { at: number; code: string; message: string }>(
+        'SELECT at, code, message FROM source_errors WHERE source = ? ORDER BY id DESC LIMIT 1',
+      ).get(name);
+      return {
+        source: name,
+        active: mine.length - ended.length,
+        ended: ended.length,
+        delivered: ended.filter((o) => o.delivered === 1).length,
+        medianDeliveryMs: times.length ? (times.length % 2 ? times[times.length >> 1]! : (times[(times.length >> 1) - 1]! + times[times.length >> 1]!) / 2) : null,
+        errorsLastHour: errors.find((e) => e.source === name)?.n ?? 0,
+        lastError: last ?? null,
+      };
+    });
+  }
+
+  async takeToken(key: string, max: number, windowMs: number, now: number): Promise<number> {
+    return this.write(() => {
+      const row = this.sql<[string], { tokens: number; updated_at: number; blocked_until: number }>(
+        'SELECT tokens, updated_at, blocked_until FROM rate_buckets WHERE key = ?',
+      ).get(key);
+      if (row && row.blocked_until > now) return row.blocked_until - now;
+      const refill = max / windowMs;
+      const tokens = row ? Math.min(max, row.tokens + Math.max(0, now - row.updated_at) * refill) : max;
+      const granted = tokens >= 1;
+      this.sql(
+        `INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at`,
+      ).run(key, granted ? tokens - 1 : tokens, now);
+      return granted ? 0 : Math.ceil((1 - tokens) / refill);
+    });
+  }
+
+  async blockBucket(key: string, until: number): Promise<void> {
+    await this.write(() => {
+      this.sql(
+        `INSERT INTO rate_buckets (key, tokens, updated_at, blocked_until) VALUES (?, 0, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET blocked_until = max(blocked_until, excluded.blocked_until)`,
+      ).run(key, until, until);
+    });
+  }
+
+  async cached(source: string, key: string): Promise<{ value: string; fetchedAt: number } | null> {
+    const row = this.sql<[string, string], { value: string; fetched_at: number }>('SELECT value, fetched_at FROM source_cache WHERE source = ? AND key = ?').get(source, key);
+    return row ? { value: row.value, fetchedAt: row.fetched_at } : null;
+  }
+
+  async cache(source: string, key: string, value: string, at: number): Promise<void> {
+    await this.write(() => {
+      this.sql(
+        'INSERT INTO source_cache (source, key, value, fetched_at) VALUES (?, ?, ?, ?) ON CONFLICT (source, key) DO UPDATE SET value = excluded.value, fetched_at = excluded.fetched_at',
+      ).run(source, key, value, at);
+    });
   }
 
   async ping(): Promise<void> {

@@ -4,6 +4,7 @@ import { formatUsd, parseUsd } from '../../core/money.js';
 import { examples, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
 import { printJson, printTable, usd } from '../output.js';
+import { defineAdminSources } from './admin-sources.js';
 
 export const defineAdmin: DefineCommand = (program, ctx) => {
   const admin = program
@@ -51,6 +52,7 @@ export const defineAdmin: DefineCommand = (program, ctx) => {
     .option('--db <file>', "database file (default: the embedded broker's)")
     .action(async (opts: { db?: string }) => ctx.exit(await runAudit({ db: opts.db }, ctx.factory())));
   examples(audit, ['tn admin audit', 'tn admin audit --db ./tn.db --json']);
+  defineAdminSources(admin, ctx);
 };
 
 function usdArgument(value: string): number {

@@ -14,6 +14,8 @@ export interface ServeOptions {
   allowPrivateWebhooks: boolean;
   webhookRetrySchedule?: number[];
   trustProxy: boolean;
+  publicUrl?: string;
+  poolCooldown?: number;
 }
 
 export const defineServe: DefineCommand = (program, ctx) => {
@@ -31,9 +33,12 @@ export const defineServe: DefineCommand = (program, ctx) => {
     .option('--allow-private-webhooks', 'deliver webhooks to private and loopback addresses too (local development)', false)
     .option('--webhook-retry-schedule <ms,…>', 'milliseconds before each delivery try (default 0,5s,5m,30m,2h,5h,10h,10h)', parseSchedule)
     .option('--trust-proxy', 'take the client address from X-Forwarded-For (behind a reverse proxy)', false)
+    .option('--public-url <url>', 'the URL gateways call this server at, e.g. https://tn.example.com (Twilio signs it)', parsePublicUrl)
+    .option('--pool-cooldown <seconds>', 'rest of a pool number after an order, per platform (default 300)', integerIn(0, 7 * 86_400, 'pool-cooldown'))
     .action(async (opts: ServeOptions) => ctx.exit(await runServe(opts, ctx.factory())));
   examples(cmd, ['tn serve', 'tn serve --port 8787 --db ./tn.db', 'tn serve --host 0.0.0.0 --trust-proxy --rate-limit 50', 'tn serve --sim-delay 0 --rate-limit 0   # benchmarks',
-    'tn serve --config ./tn-serve.json      # per-route limits, delivery-rate guard']);
+    'tn serve --config ./tn-serve.json      # per-route limits, delivery-rate guard, routing',
+    'tn serve --host 0.0.0.0 --public-url https://tn.example.com   # gateways post SMS here']);
 };
 
 function parseSchedule(value: string): number[] {
@@ -42,6 +47,19 @@ function parseSchedule(value: string): number[] {
     throw new InvalidArgumentError('a comma-separated list of 1 to 20 millisecond delays, e.g. 0,100,500');
   }
   return steps;
+}
+
+function parsePublicUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('an absolute http(s) URL, e.g. https://tn.example.com');
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
+    throw new InvalidArgumentError('an http(s) URL without query or fragment, e.g. https://tn.example.com');
+  }
+  return url.toString().replace(/\/+$/, '');
 }
 
 function parseRate(value: string): number {
@@ -57,8 +75,9 @@ export async function runServe(opts: ServeOptions, f: Factory): Promise<number> 
     import('../version.js'),
   ]);
   // The config validator is loaded only when there is a config file to check.
-  const config = opts.config ? (await import('../../server/config.js')).readServeConfig(opts.config) : {};
+  const config: import('../../server/config.js').ServeConfig = opts.config ? (await import('../../server/config.js')).readServeConfig(opts.config) : {};
   const guard = config.deliveryGuard;
+  const cooldown = opts.poolCooldown ?? config.routing?.poolCooldownSeconds;
   const db = opts.db ?? localDatabase(f.io.env);
   const server = await startServer({
     host: opts.host,
@@ -76,6 +95,9 @@ export async function runServe(opts: ServeOptions, f: Factory): Promise<number> 
     log: !f.globals.quiet,
     allowPrivateWebhooks: opts.allowPrivateWebhooks,
     webhookSchedule: opts.webhookRetrySchedule,
+    publicUrl: opts.publicUrl,
+    poolCooldownMs: cooldown === undefined ? undefined : cooldown * 1000,
+    successFloor: config.routing?.successFloor,
   });
   // Printed even with --quiet: with --port 0 it is the only way to learn the address.
   f.io.stderr.write(`tn serve ${VERSION}: listening on ${server.url} (database ${db}). Ctrl-C stops.\n`);
