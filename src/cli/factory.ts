@@ -47,9 +47,12 @@ export class Factory {
     return this.brokerInstance;
   }
 
-  /** The core on a database file directly, for `tn admin`: the embedded broker's file unless `--db` names another. */
-  async core(dbFile?: string): Promise<BrokerCore> {
-    if (dbFile !== undefined) {
+  /**
+   * The core on a database file directly, for `tn admin`: the embedded broker's file unless `--db`
+   * names another. A named file must exist (a typo must not start an empty broker) unless `create`.
+   */
+  async core(dbFile?: string, options: { create?: boolean } = {}): Promise<BrokerCore> {
+    if (dbFile !== undefined && !options.create) {
       const { existsSync } = await import('node:fs');
       if (!existsSync(dbFile)) throw new TnError('not_found', `Database file ${dbFile} not found.`);
     }
@@ -88,7 +91,7 @@ export class Factory {
     const { apiKey, created } = await ensureSandboxKey(core, config.apiKeyFor('local'));
     if (created) {
       config.setApiKey('local', apiKey);
-      this.io.err('Created a local sandbox account with $10.00 of test credit (numbers come from the simulator).');
+      this.io.err('Created a local sandbox account with $10.00 of test credit.');
     }
     return EmbeddedBroker.open(core, apiKey);
   }

@@ -276,7 +276,10 @@ function generic(secret: string, req: InboundRequest): Authenticated {
       if (typeof to !== 'string' || typeof from !== 'string' || typeof text !== 'string') return malformed('to, from and text are required strings');
       const time = body.received_at;
       if (time !== undefined && time !== null && (typeof time !== 'string' || !isIsoTime(time))) return malformed('received_at is not an ISO 8601 time');
-      return message({ to, from, text, messageId: null, time, now: req.now });
+      // An optional `id` makes a repeated post of the same message harmless, as the gateways' own ids do.
+      const id = body.id;
+      if (id !== undefined && id !== null && (typeof id !== 'string' || id === '' || id.length > 128)) return malformed('id must be a string of 1 to 128 characters');
+      return message({ to, from, text, messageId: typeof id === 'string' ? id : null, time, now: req.now });
     },
   };
 }

@@ -153,7 +153,8 @@ const SECRET_OF: Partial<Record<SourceKind, keyof SourceAddOptions>> = {
 };
 
 export async function runSourceAdd(kind: SourceKind, opts: SourceAddOptions, f: Factory): Promise<number> {
-  const core = await f.core(opts.db);
+  // Setting up a new broker starts here, so the database may not exist yet.
+  const core = await f.core(opts.db, { create: true });
   const flag = SECRET_OF[kind];
   let secret = flag ? (opts[flag] as string | undefined) : undefined;
   // The generic format's bearer token is ours to make, unless the operator brings one.
