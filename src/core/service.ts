@@ -988,11 +988,15 @@ export class BrokerCore {
   }
 
   async setSourceEnabled(name: string, enabled: boolean): Promise<void> {
-    if (!(await this.store.setSourceEnabled(name, enabled))) throw notFound(`Source "${name}"`);
+    const found = await this.store.setSourceEnabled(name, enabled);
+    this.registry.changed();
+    if (!found) throw notFound(`Source "${name}"`);
   }
 
   async removeSource(name: string): Promise<void> {
-    if (!(await this.store.removeSource(name))) throw notFound(`Source "${name}"`);
+    const removed = await this.store.removeSource(name);
+    this.registry.changed();
+    if (!removed) throw notFound(`Source "${name}"`);
   }
 
   async addPoolNumber(input: { phone: string; source: string; country: unknown; platforms: string[] | '*'; device: string | null; sim: number | null }): Promise<PoolNumber> {
@@ -1165,7 +1169,7 @@ export class BrokerCore {
       const i = ANY_COUNTRY_PREFERENCE.indexOf(country);
       return i === -1 ? ANY_COUNTRY_PREFERENCE.length : i;
     };
-    const offers = await this.registry.offers(platform, requested, now);
+    const offers = await this.registry.offers(platform, requested, now, { exact: options.all === true });
     const open: Candidate[] = [];
     for (const o of offers) {
       if (options.all) {
@@ -1218,6 +1222,7 @@ export class BrokerCore {
   }
 
   private publish(type: OrderEvent['type'], order: OrderRecord): void {
+    if (type === 'order.ended' || type === 'sms.received') this.registry.orderEnded(order.source);
     const watch = this.watched.get(order.id);
     if (watch) {
       watch.version++;

@@ -30,6 +30,8 @@ export const DEFAULT_POLL_MS = 3_000;
 export const UPSTREAM_LISTED_STOCK = 100;
 /** An upstream's price list is fetched at most this often (TempNumber allows 3 calls a minute). */
 export const PRICE_LIST_TTL_MS = 60_000;
+/** How long a source's judgement against the success floor is reused. */
+const FLOOR_MEMORY_MS = 1_000;
 
 export type LiveSource =
   | { kind: 'simulator'; name: string; cost: Micros; enabled: boolean; numbers: NumberSource }
@@ -64,15 +66,40 @@ export class SourceRegistry {
   readonly successFloor: SuccessFloor;
   private readonly upstreams = new Map<string, { createdAt: number; upstream: Upstream }>();
   private readonly priceLists = new Map<string, { at: number; prices: Map<string, Micros> }>();
+  private recordCache: { version: number; records: SourceRecord[] } | undefined;
+  private readonly floorCache = new Map<string, { at: number; below: boolean }>();
 
   constructor(private readonly options: SourceOptions) {
     this.poolCooldownMs = options.poolCooldownMs ?? DEFAULT_POOL_COOLDOWN_MS;
     this.successFloor = options.successFloor ?? DEFAULT_SUCCESS_FLOOR;
   }
 
+  /**
+   * The configured sources, read again only when the database changed: after another process's
+   * commit (`changeCounter`) or this process's own change of a source (`changed`).
+   */
+  private async records(): Promise<SourceRecord[]> {
+    const version = this.options.store.changeCounter();
+    if (this.recordCache && this.recordCache.version === version) return this.recordCache.records;
+    const records = await this.options.store.listSources();
+    this.recordCache = { version, records };
+    return records;
+  }
+
+  /** An order of the source ended here: its record changed. */
+  orderEnded(source: string): void {
+    this.floorCache.delete(source);
+  }
+
+  /** Forget what was read: this process changed a source or the pool. */
+  changed(): void {
+    this.recordCache = undefined;
+    this.floorCache.clear();
+  }
+
   /** Every configured source, disabled ones too (their active orders still finish); the defaults when none is. */
   async all(): Promise<LiveSource[]> {
-    const records = await this.options.store.listSources();
+    const records = await this.records();
     if (records.length === 0) return this.options.defaults.map((numbers) => ({ kind: 'simulator', name: numbers.id, cost: 0, enabled: true, numbers }));
     return records.map((r) => this.live(r));
   }
@@ -130,9 +157,11 @@ export class SourceRegistry {
 
   /**
    * What each enabled source offers for a platform (in one country, or all): the stock, the
-   * operator's cost, and (for an upstream) the customer's list price.
+   * operator's cost, and (for an upstream) the customer's list price. Without `exact`, the
+   * simulator's stock is its capacity, an upper bound.
    */
-  async offers(platform: Platform, country: string | 'any', now: number): Promise<Candidate[]> {
+  async offers(platform: Platform, country: string | 'any', now: number, options: { exact?: boolean } = {}): Promise<Candidate[]> {
+    const exact = options.exact ?? true;
     const sources = (await this.all()).filter((s) => s.enabled);
     const offers: Candidate[] = [];
     let pool: PoolNumber[] | undefined;
@@ -140,7 +169,9 @@ export class SourceRegistry {
     let simHeld: Map<string, number> | undefined;
     for (const source of sources) {
       if (source.kind === 'simulator') {
-        simHeld ??= new Map(
+        // Routing needs no count here (the order's transaction finds a free number or not), and
+        // counting every held number on each order would cost more than the order itself.
+        simHeld ??= !exact ? new Map() : new Map(
           (await this.options.store.numbersInUse(now)).filter((u) => u.source === source.name).map((u) => [`${u.platform}/${u.country}`, u.count]),
         );
         for (const c of source.numbers.countries(platform.id)) {
@@ -172,8 +203,14 @@ export class SourceRegistry {
 
   /** Whether a source's recent record puts it below the success floor. */
   async belowFloor(source: string): Promise<boolean> {
+    // Read at most once a second per source: a record of 20 orders does not turn in less.
+    const now = this.options.clock.now();
+    const known = this.floorCache.get(source);
+    if (known && now - known.at < FLOOR_MEMORY_MS && now >= known.at) return known.below;
     const { ended, delivered } = await this.options.store.sourceRecord(source, this.successFloor.window);
-    return ended >= this.successFloor.window && delivered / ended < this.successFloor.minRate;
+    const below = ended >= this.successFloor.window && delivered / ended < this.successFloor.minRate;
+    this.floorCache.set(source, { at: now, below });
+    return below;
   }
 
   // ── the operator's commands ─────────────────────────────────────────
@@ -207,11 +244,12 @@ export class SourceRegistry {
     }
     const record: SourceRecord = { name, kind: input.kind, secret, settings, cost, enabled: true, createdAt: this.options.clock.now() };
     await this.options.store.addSource(record);
+    this.changed();
     return record;
   }
 
   async addPoolNumber(input: { phone: string; source: string; country: string; platforms: string[] | '*'; device: string | null; sim: number | null }): Promise<PoolNumber> {
-    const source = (await this.options.store.listSources()).find((s) => s.name === input.source);
+    const source = (await this.records()).find((s) => s.name === input.source);
     if (!source) throw new TnError('not_found', `No source named "${input.source}": add it first with \`tn admin source add\`.`);
     if (!isGatewayKind(source.kind)) throw invalid(`Source "${source.name}" is ${source.kind}: only the operator's own gateways have a pool.`);
     if (source.kind === 'android-gateway' && input.device === null) {
@@ -222,6 +260,7 @@ export class SourceRegistry {
     const platforms = input.platforms === '*' ? '*' : [...new Set(input.platforms.map((p) => requirePlatform(p).id))];
     const entry: PoolNumber = { ...input, platforms, addedAt: this.options.clock.now() };
     await this.options.store.addPoolNumber(entry);
+    this.changed();
     return entry;
   }
 }

@@ -226,6 +226,8 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (source, key)
   ) STRICT;
 
-  CREATE INDEX orders_source ON orders(source, created_at);
+  -- The success floor reads a source's last ended orders on every order: an index of ended ones only.
+  CREATE INDEX orders_source_ended ON orders(source, created_at) WHERE status != 'active';
+  CREATE INDEX orders_source_guard ON orders(source, platform, country, created_at);
   `,
 ];
