@@ -102,6 +102,8 @@ export interface SourceAlert {
 const UPSTREAM_DELIVERY_RULE: DeliveryGuard = { minOrders: 5, minRate: 0.07, windowMs: 24 * 3600_000 };
 /** How long a source that answered "out of money" or "refused" is left out of routing. */
 const SOURCE_PAUSE_MS = 60_000;
+/** How long an upstream endpoint rests after a 429 that named no Retry-After. */
+const UPSTREAM_BACKOFF_MS = 10_000;
 /** How far a gateway's clock may be off ours when telling whether a message came after an order. */
 const INBOUND_CLOCK_SKEW_MS = 120_000;
 
@@ -171,6 +173,8 @@ export class BrokerCore {
       limits: options.upstreamLimits,
       poolCooldownMs: options.poolCooldownMs,
       successFloor: options.successFloor,
+      onUpstreamError: (source, err, endpoint) =>
+        this.upstreamFailed(source, err instanceof UpstreamError ? err : new UpstreamError('unavailable', err instanceof Error ? err.message : String(err)), endpoint, this.now()),
     });
     this.orderTtlMs = options.orderTtlMs ?? ORDER_TTL_MS;
     this.depositAddresses = options.depositAddresses ?? {};
@@ -868,10 +872,17 @@ export class BrokerCore {
   }
 
   /** Records an upstream's failure, and keeps routing away from it for as long as it asked or deserves. */
-  private async upstreamFailed(name: string, err: UpstreamError, endpoint: UpstreamEndpoint, now: number, where?: string): Promise<void> {
+  private async upstreamFailed(
+    name: string,
+    err: UpstreamError,
+    endpoint: UpstreamEndpoint,
+    now: number,
+    where?: string,
+    backoffMs = UPSTREAM_BACKOFF_MS,
+  ): Promise<void> {
     if (err.local) return;
     await this.store.recordSourceError(name, err.kind, err.message, now);
-    if (err.kind === 'rate_limited') await this.store.blockBucket(`${name}:${endpoint}`, now + (err.retryAfterMs ?? 10_000));
+    if (err.kind === 'rate_limited') await this.store.blockBucket(`${name}:${endpoint}`, now + (err.retryAfterMs ?? backoffMs));
     if (err.kind === 'payment_required' || err.kind === 'unauthorized') {
       await this.store.blockBucket(`${name}:createActivation`, now + SOURCE_PAUSE_MS);
       this.events.emit('alert', {
@@ -925,13 +936,14 @@ export class BrokerCore {
       check = await source.upstream.check(activation.activationId);
     } catch (err) {
       const failure = err instanceof UpstreamError ? err : new UpstreamError('unavailable', err instanceof Error ? err.message : String(err));
-      await this.upstreamFailed(source.name, failure, 'getActivation', now);
+      const backoff = Math.min(30_000, pollMs * 4);
+      await this.upstreamFailed(source.name, failure, 'getActivation', now, undefined, backoff);
       if (failure.kind === 'not_found') {
         const ended = await this.store.endOrder(due.orderId, 'failed', now);
         if (ended) this.publish('order.ended', ended);
         return;
       }
-      const wait = failure.retryAfterMs ?? Math.min(30_000, pollMs * 4);
+      const wait = failure.retryAfterMs ?? backoff;
       return this.store.reschedule(due.orderId, due.dueAt, now + Math.max(250, wait));
     }
     const status = check.status.toLowerCase();

@@ -59,12 +59,14 @@ export interface SourceOptions {
   limits?: Record<UpstreamEndpoint, { max: number; windowMs: number }>;
   poolCooldownMs?: number;
   successFloor?: SuccessFloor;
+  /** Told of an upstream call that failed (recording it, alerting the operator, backing off). */
+  onUpstreamError?: (source: string, err: unknown, endpoint: UpstreamEndpoint) => Promise<void>;
 }
 
 export class SourceRegistry {
   readonly poolCooldownMs: number;
   readonly successFloor: SuccessFloor;
-  private readonly upstreams = new Map<string, { createdAt: number; upstream: Upstream }>();
+  private readonly upstreams = new Map<string, { identity: string; upstream: Upstream }>();
   private readonly priceLists = new Map<string, { at: number; prices: Map<string, Micros> }>();
   private recordCache: { version: number; records: SourceRecord[] } | undefined;
   private readonly floorCache = new Map<string, { at: number; below: boolean }>();
@@ -119,14 +121,16 @@ export class SourceRegistry {
   }
 
   private upstream(r: SourceRecord): Upstream {
+    // A source removed and added again under the same name is another client.
+    const identity = JSON.stringify([r.createdAt, r.secret, r.settings]);
     const known = this.upstreams.get(r.name);
-    if (known && known.createdAt === r.createdAt) return known.upstream;
+    if (known && known.identity === identity) return known.upstream;
     if (!this.options.upstreams) throw new TnError('unavailable', `This broker cannot reach upstream sources (source "${r.name}").`);
     const limits = this.options.limits;
     const upstream = this.options.upstreams(r, (endpoint) =>
       limits ? this.options.store.takeToken(`${r.name}:${endpoint}`, limits[endpoint].max, limits[endpoint].windowMs, this.options.clock.now()) : Promise.resolve(0),
     );
-    this.upstreams.set(r.name, { createdAt: r.createdAt, upstream });
+    this.upstreams.set(r.name, { identity, upstream });
     return upstream;
   }
 
@@ -150,7 +154,7 @@ export class SourceRegistry {
       this.priceLists.set(source.name, { at: now, prices });
       return prices;
     } catch (err) {
-      await this.options.store.recordSourceError(source.name, 'price_list', err instanceof Error ? err.message : String(err), now);
+      await this.options.onUpstreamError?.(source.name, err, 'pricelist');
       return mem?.prices ?? (stored ? new Map(JSON.parse(stored.value) as [string, Micros][]) : new Map());
     }
   }
@@ -229,6 +233,7 @@ export class SourceRegistry {
       'android-gateway': '--signing-key',
       httpsms: '--signing-key',
       jasmin: '--token',
+      generic: '--token',
       tempnumber: '--api-key',
     };
     if (needs[input.kind] && secret === null) throw invalid(`A ${input.kind} source needs ${needs[input.kind]}.`);
