@@ -52,6 +52,10 @@ describe('a broker on TempNumber, end to end', () => {
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ status: 'completed', code: '204816', codes: ['739105', '204816'] });
 
+    // The operator sees which source served the order, and its activation upstream.
+    const seen = await runTn(['admin', 'order', order.order_id, '--db', db, '--json'], env);
+    expect(JSON.parse(seen.stdout)).toMatchObject({ order_id: order.order_id, account_id: account, source: 'upstream', upstream: { activation_id: activation!.id, status: 'retryReceived', cost: 0.15 } });
+
     const overview = await runTn(['admin', 'sources', '--db', db, '--json'], env);
     expect(JSON.parse(overview.stdout)).toMatchObject({
       sources: [{ source: 'upstream', kind: 'tempnumber', enabled: true, active_orders: 0, success_rate: 1, errors_last_hour: 0 }],

@@ -991,6 +991,20 @@ export class BrokerCore {
     return now + (source.record.settings.pollMs ?? DEFAULT_POLL_MS);
   }
 
+  /** An order as the operator sees it: with the source that served it and, upstream, its activation. */
+  async operatorOrder(orderId: unknown): Promise<Order & { account_id: string; source: string; upstream: { activation_id: string; status: string; cost: number } | null }> {
+    if (typeof orderId !== 'string' || orderId === '' || orderId.length > 64) throw invalid('An order id such as "ord_01J…" is required.');
+    const rec = await this.store.getOrder(orderId);
+    if (!rec) throw notFound(`Order ${orderId}`);
+    const activation = await this.store.activation(rec.id);
+    return {
+      ...toOrderView(rec),
+      account_id: rec.accountId,
+      source: rec.source,
+      upstream: activation ? { activation_id: activation.activationId, status: activation.status, cost: toUsd(activation.cost) } : null,
+    };
+  }
+
   async addSource(input: NewSource): Promise<SourceRecord> {
     return this.registry.add(input);
   }

@@ -4,9 +4,9 @@ import { EXIT } from '../../core/errors.js';
 import { formatUsd, parseUsd } from '../../core/money.js';
 import type { SourceKind, SourceRecord } from '../../core/ports.js';
 import { SOURCE_KINDS, isGatewayKind } from '../../core/sources.js';
-import { examples, integerIn, type CommandContext } from '../command.js';
+import { examples, integerIn, orderIdArgument, type CommandContext } from '../command.js';
 import type { Factory } from '../factory.js';
-import { percent, printJson, printTable } from '../output.js';
+import { describeOrder, percent, printJson, printTable } from '../output.js';
 
 const DB_OPTION = ['--db <file>', "database file (default: the embedded broker's)"] as const;
 /** Where `tn serve` listens by default: the inbound URL printed when no public URL is known. */
@@ -62,6 +62,14 @@ export function defineAdminSources(admin: Command, ctx: CommandContext): void {
     .option(...DB_OPTION)
     .action(async (opts: { db?: string }) => ctx.exit(await runSourcesOverview(opts, ctx.factory())));
   examples(sources, ['tn admin sources', 'tn admin sources --json']);
+
+  const order = admin
+    .command('order')
+    .description('An order as the operator sees it: its account, the source that served it, the upstream activation')
+    .argument('<order_id>', 'ord_…', orderIdArgument)
+    .option(...DB_OPTION)
+    .action(async (id: string, opts: { db?: string }) => ctx.exit(await runAdminOrder(id, opts, ctx.factory())));
+  examples(order, ['tn admin order ord_01JD… --json']);
 
   const pool = admin.command('pool').description("Numbers of the operator's own gateways, leased to one order per platform at a time");
   const poolAdd = pool
@@ -346,5 +354,19 @@ export async function runInbox(opts: { db?: string; all: boolean; limit: number 
       ['RECEIVED', 'SOURCE', 'TO', 'FROM', 'ORDER', 'TEXT'],
       list.map((m) => [m.received_at, m.source, m.to ?? (m.device ? `${m.device}${m.sim === null ? '' : `/${m.sim}`}` : '–'), m.from, m.order_id ?? '–', m.text.replace(/\s+/g, ' ').slice(0, 70)]),
     );
+  return EXIT.ok;
+}
+
+export async function runAdminOrder(id: string, opts: { db?: string }, f: Factory): Promise<number> {
+  const core = await f.core(opts.db);
+  const order = await core.operatorOrder(id);
+  if (f.globals.json) {
+    printJson(f.io, order);
+    return EXIT.ok;
+  }
+  for (const line of describeOrder(order, await f.io.style())) f.io.out(line);
+  f.io.out(`account    ${order.account_id}`);
+  f.io.out(`source     ${order.source}`);
+  if (order.upstream) f.io.out(`upstream   activation ${order.upstream.activation_id}, ${order.upstream.status}, cost ${formatUsd(Math.round(order.upstream.cost * 1e6))}`);
   return EXIT.ok;
 }
