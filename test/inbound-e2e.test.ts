@@ -73,8 +73,6 @@ interface Format {
   /** A receiving number outside the pool as the gateway writes it, and what the inbox shows for it. */
   stranger: { to: string; stored: string | null };
   reply: { type: string; body: string };
-  /** Whether the format names the gateway's message id, which makes a replay recognisable. */
-  messageIds: boolean;
   deliver: Build;
   /** Requests refused with 403 before anything in them is read. */
   forged: Record<string, Build>;
@@ -169,7 +167,6 @@ const FORMATS: Format[] = [
     sender: { raw: '+44 7700 900001', stored: '+447700900001' },
     stranger: { to: '+44 7700 900199', stored: '+447700900199' },
     reply: { type: 'text/xml', body: TWIML },
-    messageIds: true,
     deliver: (sms, source) => twilioSigned(twilioParams(sms), source),
     forged: {
       'a signature made with another auth token': (sms, source) => twilioPost(twilioParams(sms), twilioSignature(source.url, twilioParams(sms), 'another-auth-token-000')),
@@ -200,7 +197,6 @@ const FORMATS: Format[] = [
     // A device that is not in the pool: the receiving number is unknown.
     stranger: { to: '+447700900299', stored: null },
     reply: JSON_OK,
-    messageIds: true,
     deliver: (sms, source) => androidPost(androidBody(sms, source), source.secret),
     forged: {
       'a signature made with another key': (sms, source) => androidPost(androidBody(sms, source), 'another-signing-key'),
@@ -225,7 +221,6 @@ const FORMATS: Format[] = [
     sender: { raw: '+1 (555) 010-0399', stored: '+15550100399' },
     stranger: { to: '+1 555 010 0398', stored: '+15550100398' },
     reply: JSON_OK,
-    messageIds: true,
     deliver: (sms, source) => httpSmsPost(httpSmsEvent(sms), jwtHs256(claims(Date.now()), source.secret)),
     forged: {
       'a JWT signed with another key': (sms) => httpSmsPost(httpSmsEvent(sms), jwtHs256(claims(Date.now()), 'another-signing-key')),
@@ -258,7 +253,6 @@ const FORMATS: Format[] = [
     sender: { raw: '447700900002', stored: '+447700900002' },
     stranger: { to: '447700900499', stored: '+447700900499' },
     reply: { type: 'text/plain', body: 'ACK/Jasmin' },
-    messageIds: true,
     deliver: (sms, source) => jasminPost(jasminFields(sms), form({ token: source.secret })),
     forged: {
       'a wrong token': (sms) => jasminPost(jasminFields(sms), form({ token: 'jasmin-token-5552' })),
@@ -283,9 +277,9 @@ const FORMATS: Format[] = [
     sender: { raw: 'Instagram', stored: 'Instagram' },
     stranger: { to: '+1-555-010-0599', stored: '+15550100599' },
     reply: JSON_OK,
-    // The generic JSON format has no message id field: a repeated post cannot be told from a new SMS.
-    messageIds: false,
-    deliver: (sms, source) => jsonPost({ to: sms.to, from: sms.from, text: sms.text, received_at: new Date().toISOString() }, { authorization: `Bearer ${source.secret}` }),
+    // `id` is optional in the generic format; with it a repeated post is recognised.
+    deliver: (sms, source) =>
+      jsonPost({ to: sms.to, from: sms.from, text: sms.text, received_at: new Date().toISOString(), id: sms.id }, { authorization: `Bearer ${source.secret}` }),
     forged: {
       'another bearer token': (sms) => jsonPost({ to: sms.to, from: sms.from, text: sms.text }, { authorization: 'Bearer tng_not-the-token-of-this-source' }),
       'no Authorization header': (sms) => jsonPost({ to: sms.to, from: sms.from, text: sms.text }),
@@ -462,7 +456,7 @@ class Broker {
       sim: slot?.sim ?? null,
       text: sms.text,
       order_id: orderId,
-      message_id: this.format.messageIds ? sms.id : null,
+      message_id: sms.id,
     };
   }
 }
@@ -538,41 +532,23 @@ for (const format of FORMATS) {
       });
     }
 
-    if (format.messageIds) {
-      it('a replayed message (same gateway message id) is answered 200 again but recorded once', async () => {
-        const pending = await b.order(b.nextPlatform());
-        const before = await b.inbox();
-        const sms = b.sms(pending.phone, '905172');
-        const req = format.deliver(sms, b.source);
+    it('a replayed message (same gateway message id) is answered 200 again but recorded once', async () => {
+      const pending = await b.order(b.nextPlatform());
+      const before = await b.inbox();
+      const sms = b.sms(pending.phone, '905172');
+      const req = format.deliver(sms, b.source);
 
-        expect(await b.send(req)).toEqual(ok(format));
-        expect(await b.send(req)).toEqual(ok(format)); // the very same request again
-        expect(await b.send(format.deliver(sms, b.source))).toEqual(ok(format)); // a retry signed afresh
-        // Retries racing each other.
-        expect(await Promise.all([1, 2, 3].map(() => b.send(req)))).toEqual([1, 2, 3].map(() => ok(format)));
+      expect(await b.send(req)).toEqual(ok(format));
+      expect(await b.send(req)).toEqual(ok(format)); // the very same request again
+      expect(await b.send(format.deliver(sms, b.source))).toEqual(ok(format)); // a retry signed afresh
+      // Retries racing each other.
+      expect(await Promise.all([1, 2, 3].map(() => b.send(req)))).toEqual([1, 2, 3].map(() => ok(format)));
 
-        expect(await b.getOrder(pending.order_id)).toMatchObject({ status: 'completed', code: '905172', codes: ['905172'], sms: sms.text });
-        const rows = await b.inbox();
-        expect(rows).toHaveLength(before.length + 1);
-        expect(rows.filter((r) => r.message_id === sms.id)).toEqual([expect.objectContaining(b.row(sms, pending.order_id))]);
-      });
-    } else {
-      it('has no message id: a repeated post is stored again, unmatched, and the completed order keeps its one code', async () => {
-        const pending = await b.order(b.nextPlatform());
-        const before = await b.inbox();
-        const sms = b.sms(pending.phone, '905172');
-        const req = format.deliver(sms, b.source);
-
-        expect(await b.send(req)).toEqual(ok(format));
-        expect(await b.send(req)).toEqual(ok(format));
-
-        expect(await b.getOrder(pending.order_id)).toMatchObject({ status: 'completed', code: '905172', codes: ['905172'] });
-        const rows = await b.inbox();
-        expect(rows).toHaveLength(before.length + 2);
-        expect(rows[0]).toMatchObject(b.row(sms, null));
-        expect(rows[1]).toMatchObject(b.row(sms, pending.order_id));
-      });
-    }
+      expect(await b.getOrder(pending.order_id)).toMatchObject({ status: 'completed', code: '905172', codes: ['905172'], sms: sms.text });
+      const rows = await b.inbox();
+      expect(rows).toHaveLength(before.length + 1);
+      expect(rows.filter((r) => r.message_id === sms.id)).toEqual([expect.objectContaining(b.row(sms, pending.order_id))]);
+    });
 
     it('an SMS to a number with no active order lands in the inbox, unmatched, its number in E.164', async () => {
       expect(await b.activeOrders()).toEqual([]);
