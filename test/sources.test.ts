@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { BrokerCore } from '../src/core/service.js';
 import { chooseOrder, markedUp } from '../src/core/sources.js';
 import type { OrderRecord } from '../src/core/order.js';
 import { ManualClock, failure, fundedAccount, makeCore, tempDir } from './helpers.js';
-import { cleanEnv, runTn } from './support/process.js';
+import { cleanEnv, killLeftovers, runTn, startServe, until } from './support/process.js';
 
 const USD = 1_000_000;
 const TOKEN = 'test-token-0123456789';
@@ -292,4 +292,25 @@ describe("the operator's CLI", () => {
     expect(JSON.parse((await tn('admin', 'pool', 'list', '--json')).stdout)).toEqual({ numbers: [] });
     expect(JSON.parse((await tn('admin', 'inbox', '--json')).stdout)).toEqual({ messages: [] });
   }, 60_000);
+});
+
+describe('secrets in the server log', () => {
+  afterEach(killLeftovers);
+
+  it("never shows a gateway's token, which Jasmin sends in the URL", async () => {
+    const dir = tempDir('tn-log-');
+    const env = cleanEnv({ TN_DATA_DIR: join(dir, 'data'), TN_CONFIG_DIR: join(dir, 'config') });
+    const db = join(dir, 'tn.db');
+    const secret = 'jasmin-secret-token-42';
+    expect((await runTn(['admin', 'source', 'add', 'jasmin', '--name', 'smsc', '--token', secret, '--db', db], env)).code).toBe(0);
+    const server = await startServe(['--port', '0', '--db', db], env);
+    const query = new URLSearchParams({ token: secret, id: 'j-1', from: '+15550100100', to: '+447700900990', content: 'hello 123456', coding: '0' });
+    const res = await fetch(`${server.url}/api/v1/inbound/smsc?${query.toString()}`);
+    expect(await res.text()).toBe('ACK/Jasmin');
+    const bad = await fetch(`${server.url}/api/v1/inbound/smsc?token=wrong-${secret}&id=j-2`);
+    expect(bad.status).toBe(403);
+    await until(() => server.stdout().includes('j-2'), 5000, 'the request log lines');
+    expect(server.stdout()).toContain('token=[Redacted]');
+    expect(server.stdout()).not.toContain(secret);
+  }, 30_000);
 });

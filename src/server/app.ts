@@ -83,7 +83,12 @@ export const REDACT = [
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger === undefined || options.logger === false ? false : options.logger === true ? { redact: REDACT } : undefined,
+    logger:
+      options.logger === undefined || options.logger === false
+        ? false
+        : options.logger === true
+          ? { redact: REDACT, serializers: { req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }) } }
+          : undefined,
     loggerInstance: typeof options.logger === 'object' ? options.logger : undefined,
     bodyLimit: BODY_LIMIT,
     trustProxy: options.trustProxy ?? false,
@@ -252,6 +257,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     { prefix: '/api/v1' },
   );
   return app;
+}
+
+/** A URL as logged: a gateway's `token` query parameter (Jasmin's credential) is replaced. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]token=)[^&#]*/gi, '$1[Redacted]');
 }
 
 /** Requests too broken to parse (bad header lines, headers over Node's limit) get the error shape too. */
