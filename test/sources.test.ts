@@ -1,3 +1,5 @@
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BrokerCore } from '../src/core/service.js';
@@ -167,6 +169,36 @@ describe('inbound messages', () => {
     expect((await core.getOrder(accountId, insta.order_id)).status).toBe('active');
   });
 
+  it('complete no order with a message for another platform or without a code', async () => {
+    const { core } = makeCore();
+    const { accountId } = await fundedAccount(core, 5 * USD);
+    await gateway(core, 'script', 0, ['+447700900955']);
+    const order = await core.order(accountId, { platform: 'instagram', country: 'gb' });
+    await sms(core, 'script', { to: order.phone, from: 'WhatsApp', text: 'Your WhatsApp code: 482-913' });
+    await sms(core, 'script', { to: order.phone, from: 'Vodafone', text: 'Welcome to Vodafone UK' });
+    expect(await core.getOrder(accountId, order.order_id)).toMatchObject({ status: 'active', code: null });
+    expect((await core.inbox()).map((m) => m.from)).toEqual(['Vodafone', 'WhatsApp']);
+    await sms(core, 'script', { to: order.phone, from: 'Instagram', text: '771204 is your Instagram code' });
+    expect(await core.getOrder(accountId, order.order_id)).toMatchObject({ status: 'completed', code: '771204' });
+  });
+
+  it('give a retried order only a message received after its last one', async () => {
+    const clock = new ManualClock();
+    const { core } = makeCore({ clock });
+    const { accountId } = await fundedAccount(core, 5 * USD);
+    await gateway(core, 'script', 0, ['+447700900956']);
+    const order = await core.order(accountId, { platform: 'instagram', country: 'gb' });
+    const at = (ms: number): string => new Date(clock.now() + ms).toISOString();
+    await sms(core, 'script', { to: order.phone, from: 'Instagram', text: '111111 is your Instagram code', received_at: at(0), id: 'a' });
+    clock.advance(10_000);
+    await core.retry(accountId, order.order_id);
+    // A copy of an older message, delivered late by the gateway, is not the new code.
+    await sms(core, 'script', { to: order.phone, from: 'Instagram', text: '000000 is your Instagram code', received_at: at(-20_000), id: 'old' });
+    expect((await core.getOrder(accountId, order.order_id)).status).toBe('active');
+    await sms(core, 'script', { to: order.phone, from: 'Instagram', text: '222222 is your Instagram code', received_at: at(0), id: 'b' });
+    expect(await core.getOrder(accountId, order.order_id)).toMatchObject({ status: 'completed', codes: ['111111', '222222'] });
+  });
+
   it('keep unmatched messages, and a repeated message id changes nothing', async () => {
     const { core } = makeCore();
     const { accountId } = await fundedAccount(core, 5 * USD);
@@ -241,7 +273,10 @@ describe('pure routing helpers', () => {
     const order = (id: string, platform: string, createdAt: number) => ({ id, platform, createdAt }) as OrderRecord;
     const both = [order('a', 'instagram', 1), order('b', 'whatsapp', 2)];
     expect(chooseOrder(both, 'Instagram', 'code 123456')!.id).toBe('a');
-    expect(chooseOrder(both, '+15550100100', 'Your WhatsApp code')!.id).toBe('b');
+    expect(chooseOrder(both, '+15550100100', 'Your WhatsApp code 123456')!.id).toBe('b');
+    // A sender that names another platform, or a text with no code, completes nothing.
+    expect(chooseOrder(both, 'Telegram', 'Telegram code 12345')).toBeNull();
+    expect(chooseOrder(both, 'Vodafone', 'Welcome to Vodafone UK')).toBeNull();
     expect(chooseOrder(both, '+15550100100', 'code 123456')!.id).toBe('b');
     expect(chooseOrder([], 'x', 'y')).toBeNull();
   });
@@ -313,4 +348,39 @@ describe('secrets in the server log', () => {
     expect(server.stdout()).toContain('token=[Redacted]');
     expect(server.stdout()).not.toContain(secret);
   }, 30_000);
+});
+
+describe('an upstream that hangs', () => {
+  it('holds up no other due work: a simulated SMS still arrives while a poll waits on the upstream', async () => {
+    const hanging: ServerResponse[] = [];
+    const upstream = createServer((req, res) => {
+      const json = (body: unknown): void => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      if (req.url === '/api/v1/services/pricelistByCountry') return json([{ c: 'us', services: [{ s: 'instagram', p: 0.01 }] }]);
+      if (req.method === 'POST' && req.url === '/api/v1/activations') return json({ id: 1, number: '+15550100777' });
+      hanging.push(res); // GET /activations/1: never answered
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/api/v1`;
+    try {
+      const { core } = makeCore({ simulator: { delayMs: 20 } });
+      const { accountId } = await fundedAccount(core, 5 * USD);
+      await core.addSource({ name: 'upstream', kind: 'tempnumber', secret: 'upstream-key', settings: { baseUrl: base, pollMs: 20 } });
+      await core.addSource({ name: 'sim', kind: 'simulator', cost: 500_000 });
+      const bought = await core.order(accountId, { platform: 'instagram', country: 'us' });
+      expect(bought.phone).toBe('+15550100777');
+      await until(async () => {
+        await core.processDue();
+        return hanging.length > 0;
+      }, 5000, 'a poll upstream');
+      const verified = await core.verifyWithin(accountId, { platform: 'telegram', country: 'us' }, 3000);
+      expect(verified).toMatchObject({ status: 'completed' });
+      // It came while the poll still hung: nothing waited for the upstream to give up.
+      expect(hanging.length).toBeGreaterThan(0);
+      expect(hanging.every((res) => res.socket !== null && !res.socket.destroyed)).toBe(true);
+      expect((await core.store.getOrder(bought.order_id))!.status).toBe('active');
+    } finally {
+      upstream.closeAllConnections();
+      await new Promise((resolve) => upstream.close(resolve));
+    }
+  }, 20_000);
 });

@@ -87,7 +87,8 @@ export interface Store {
   activation(orderId: string): Promise<ActivationRecord | null>;
   updateActivation(orderId: string, status: string, awaiting: string | null, at: number): Promise<void>;
   /** Moves an order's next due time (a poll of its upstream) if it is still `dueAt`. */
-  reschedule(orderId: string, dueAt: number, nextAt: number): Promise<void>;
+  /** False when the due time is not `dueAt` any more (another process took it, or the order ended). */
+  reschedule(orderId: string, dueAt: number, nextAt: number): Promise<boolean>;
   recordSourceError(source: string, code: string, message: string, at: number): Promise<void>;
   /** The last `limit` ended orders of a source: how many, how many got an SMS. */
   sourceRecord(source: string, limit: number): Promise<{ ended: number; delivered: number }>;

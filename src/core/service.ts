@@ -43,6 +43,7 @@ import {
   type Candidate,
   type LiveSource,
   type NewSource,
+  type OffersMemo,
   type SuccessFloor,
   type UpstreamFactory,
 } from './sources.js';
@@ -104,8 +105,10 @@ const UPSTREAM_DELIVERY_RULE: DeliveryGuard = { minOrders: 5, minRate: 0.07, win
 const SOURCE_PAUSE_MS = 60_000;
 /** How long an upstream endpoint rests after a 429 that named no Retry-After. */
 const UPSTREAM_BACKOFF_MS = 10_000;
+/** A poll holds its due time this long, longer than its HTTP call may take. */
+const POLL_LEASE_MS = 20_000;
 /** How far a gateway's clock may be off ours when telling whether a message came after an order. */
-const INBOUND_CLOCK_SKEW_MS = 120_000;
+const INBOUND_CLOCK_SKEW_MS = 60_000;
 
 /** What changed, for anyone listening in-process (waits now; streams and webhooks later). */
 export interface OrderEvent {
@@ -159,6 +162,10 @@ export class BrokerCore {
   private readonly keyCache = new Map<string, string>();
   private readonly soldOut = new Map<string, number>();
   private dueRun: Promise<void> | null = null;
+  /** Upstream polls in flight in this process, by order. */
+  private readonly polling = new Map<string, Promise<void>>();
+  /** Tells the scheduler that a due time moved earlier than it may be sleeping for. */
+  private readonly dueMoved = new EventEmitter<{ due: [] }>();
   private schedulerRunning = false;
   private watcher: { timer: NodeJS.Timeout; version: number; users: number } | null = null;
 
@@ -308,8 +315,9 @@ export class BrokerCore {
     const now = this.now();
     const facts = await this.store.orderFacts({ since: now - STATS_WINDOW_MS });
     const platforms: AvailabilityItem[] = [];
+    const memo: OffersMemo = {};
     for (const p of PLATFORMS) {
-      const stock = (await this.registry.offers(p, 'any', now)).reduce((sum, o) => sum + o.stock, 0);
+      const stock = (await this.registry.offers(p, 'any', now, { memo })).reduce((sum, o) => sum + o.stock, 0);
       const mine = facts.filter((f) => f.platform === p.id);
       const ended = mine.filter((f) => f.status !== 'active');
       const delivered = mine.filter((f) => f.firstSmsAt !== null);
@@ -330,8 +338,9 @@ export class BrokerCore {
     const table = await this.priceTable();
     const now = this.now();
     // The price shown is the one the first route would charge; the stock, all sources' together.
+    const memo: OffersMemo = {};
     const items = async (platform: Platform, country: string | 'any'): Promise<PriceItem[]> => {
-      const offers = await this.route(platform, country, now, { all: true });
+      const offers = await this.route(platform, country, now, { all: true, memo });
       const countries = country === 'any'
         ? new Set([...offers.map((o) => o.country), ...[...table.keys()].filter((k) => k.startsWith(`${platform.id}/`)).map((k) => k.split('/')[1]!)])
         : new Set([country]);
@@ -422,6 +431,8 @@ export class BrokerCore {
     // A read carries out what is due for this order (API.md §3), and costs nothing more otherwise.
     if (!this.isDue(rec)) return toOrderView(rec);
     await this.processDue();
+    // Its own upstream poll, if one started, is part of this read; others' polls run on.
+    await this.polling.get(rec.id);
     return toOrderView((await this.store.getOrder(rec.id))!);
   }
 
@@ -640,7 +651,7 @@ export class BrokerCore {
       // All at once, so the store commits them together (one fsync for a whole backlog).
       const delivered = deliveries.map(async (due) => {
         const source = await this.registry.byName(due.source).catch(() => undefined);
-        if (source?.kind === 'tempnumber') return this.pollUpstream(source, due);
+        if (source?.kind === 'tempnumber') return this.startPoll(source, due);
         let sms;
         try {
           if (source?.kind !== 'simulator') throw new Error(`source ${due.source} has no scheduled SMS`);
@@ -693,6 +704,7 @@ export class BrokerCore {
           clearTimeout(timer);
           signal.removeEventListener('abort', done);
           this.events.off('order', onOrder);
+          this.dueMoved.off('due', done);
           resolve();
         };
         const onOrder = (e: OrderEvent): void => {
@@ -701,6 +713,7 @@ export class BrokerCore {
         const timer = setTimeout(done, ms);
         signal.addEventListener('abort', done, { once: true });
         this.events.on('order', onOrder);
+        this.dueMoved.on('due', done);
       });
     }
   }
@@ -807,6 +820,8 @@ export class BrokerCore {
   }
 
   async close(): Promise<void> {
+    // A poll in flight finishes (its HTTP call is bounded) before the database closes under it.
+    await Promise.allSettled([...this.polling.values()]);
     if (this.watcher) clearInterval(this.watcher.timer);
     this.watcher = null;
     await this.store.close();
@@ -843,7 +858,7 @@ export class BrokerCore {
         codeFor: (platform) => extractCode(m.text, { platform })?.code ?? null,
       },
       // A message the gateway received before the order existed is not its code.
-      (orders) => chooseOrder(orders.filter((o) => o.createdAt <= Math.max(m.receivedAt, now) + INBOUND_CLOCK_SKEW_MS && o.createdAt - INBOUND_CLOCK_SKEW_MS <= m.receivedAt), m.from, m.text),
+      (orders) => chooseOrder(orders.filter((o) => o.createdAt - INBOUND_CLOCK_SKEW_MS <= m.receivedAt), m.from, m.text),
     );
     if (!outcome.duplicate && outcome.order) this.publish('sms.received', outcome.order);
     return parsed.reply;
@@ -922,30 +937,51 @@ export class BrokerCore {
   }
 
   /**
-   * One poll of an upstream activation whose order waits. Its SMS completes the order; a final
-   * status without one fails it (refunded); anything else polls again later, later still when
-   * the upstream asks for patience. A cancelled order is not polled: its late SMS is ignored.
+   * Starts one poll of an upstream activation whose order waits, without holding up other due
+   * work: the poll first claims its due time (moving it past the poll's own timeout, so neither
+   * this loop nor another process starts it again), then asks the upstream.
+   */
+  private startPoll(source: Extract<LiveSource, { kind: 'tempnumber' }>, due: { orderId: string; platform: string; dueAt: number }): void {
+    if (this.polling.has(due.orderId)) return;
+    const poll = this.pollUpstream(source, due)
+      .catch((err: unknown) => {
+        this.events.emit('alert', { source: source.name, code: 'internal', message: `Polling order ${due.orderId} failed: ${err instanceof Error ? err.message : String(err)}` });
+      })
+      .finally(() => this.polling.delete(due.orderId));
+    this.polling.set(due.orderId, poll);
+  }
+
+  /**
+   * One poll. Its SMS completes the order; a final status without one fails it (refunded);
+   * anything else polls again later, later still when the upstream asks for patience. A
+   * cancelled order is not polled: its late SMS is ignored.
    */
   private async pollUpstream(source: Extract<LiveSource, { kind: 'tempnumber' }>, due: { orderId: string; platform: string; dueAt: number }): Promise<void> {
+    const lease = this.now() + POLL_LEASE_MS;
+    if (!(await this.store.reschedule(due.orderId, due.dueAt, lease))) return;
     const activation = await this.store.activation(due.orderId);
-    if (!activation) return this.store.dropDelivery(due.orderId, due.dueAt);
-    const now = this.now();
+    if (!activation) return this.store.dropDelivery(due.orderId, lease);
     const pollMs = source.record.settings.pollMs ?? DEFAULT_POLL_MS;
+    const again = async (ms: number): Promise<void> => {
+      await this.store.reschedule(due.orderId, lease, this.now() + ms);
+      this.dueMoved.emit('due');
+      this.wake(due.orderId);
+    };
     let check;
     try {
       check = await source.upstream.check(activation.activationId);
     } catch (err) {
       const failure = err instanceof UpstreamError ? err : new UpstreamError('unavailable', err instanceof Error ? err.message : String(err));
       const backoff = Math.min(30_000, pollMs * 4);
-      await this.upstreamFailed(source.name, failure, 'getActivation', now, undefined, backoff);
+      await this.upstreamFailed(source.name, failure, 'getActivation', this.now(), undefined, backoff);
       if (failure.kind === 'not_found') {
-        const ended = await this.store.endOrder(due.orderId, 'failed', now);
+        const ended = await this.store.endOrder(due.orderId, 'failed', this.now());
         if (ended) this.publish('order.ended', ended);
         return;
       }
-      const wait = failure.retryAfterMs ?? backoff;
-      return this.store.reschedule(due.orderId, due.dueAt, now + Math.max(250, wait));
+      return again(Math.max(250, failure.retryAfterMs ?? backoff));
     }
+    const now = this.now();
     const status = check.status.toLowerCase();
     if (activation.awaiting !== null && status === activation.awaiting.toLowerCase() && check.message !== null) {
       const outcome = await this.store.recordSms({
@@ -955,7 +991,7 @@ export class BrokerCore {
         code: check.code ?? extractCode(check.message, { platform: due.platform })?.code ?? null,
         sender: source.name,
         receivedAt: now,
-        dueAt: due.dueAt,
+        dueAt: lease,
       });
       if (!outcome.accepted) return;
       await this.store.updateActivation(due.orderId, check.status, null, now);
@@ -969,7 +1005,7 @@ export class BrokerCore {
       return;
     }
     if (check.status !== activation.status) await this.store.updateActivation(due.orderId, check.status, activation.awaiting, now);
-    await this.store.reschedule(due.orderId, due.dueAt, now + pollMs);
+    await again(pollMs);
   }
 
   /** Our retry is TempNumber's `PUT … { status: "retry" }`; then polling waits for `retryReceived`. */
@@ -1190,12 +1226,12 @@ export class BrokerCore {
    * or paused after an error. A source below the success floor goes last: it is tried only when
    * nothing else can serve (so that it can also recover). `all` keeps every offer, for price lists.
    */
-  private async route(platform: Platform, requested: string, now: number, options: { all?: boolean } = {}): Promise<Candidate[]> {
+  private async route(platform: Platform, requested: string, now: number, options: { all?: boolean; memo?: OffersMemo } = {}): Promise<Candidate[]> {
     const rank = (country: string): number => {
       const i = ANY_COUNTRY_PREFERENCE.indexOf(country);
       return i === -1 ? ANY_COUNTRY_PREFERENCE.length : i;
     };
-    const offers = await this.registry.offers(platform, requested, now, { exact: options.all === true });
+    const offers = await this.registry.offers(platform, requested, now, { exact: options.all === true, memo: options.memo });
     const open: Candidate[] = [];
     for (const o of offers) {
       if (options.all) {
@@ -1245,6 +1281,14 @@ export class BrokerCore {
     const source = await this.registry.byName(rec.source);
     if (!source) throw new TnError('unavailable', `The source of order ${rec.id} (${rec.source}) is not configured any more.`);
     return source;
+  }
+
+  /** Wakes this process's waiters on an order, to look again (its due time moved). */
+  private wake(orderId: string): void {
+    const watch = this.watched.get(orderId);
+    if (!watch) return;
+    watch.version++;
+    for (const wake of [...watch.wakers]) wake();
   }
 
   private publish(type: OrderEvent['type'], order: OrderRecord): void {

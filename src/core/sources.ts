@@ -11,6 +11,7 @@ import { MICROS_PER_CENT, type Micros } from './money.js';
 import type { OrderRecord } from './order.js';
 import type { PoolNumber, SourceKind, SourceRecord, Store } from './ports.js';
 import type { NumberSource, Upstream, UpstreamEndpoint } from '../providers/types.js';
+import { extractCode } from './extract.js';
 
 export const SOURCE_KINDS: readonly SourceKind[] = ['simulator', 'twilio', 'android-gateway', 'httpsms', 'jasmin', 'generic', 'tempnumber'];
 export type GatewayKind = Exclude<SourceKind, 'simulator' | 'tempnumber'>;
@@ -164,20 +165,18 @@ export class SourceRegistry {
    * operator's cost, and (for an upstream) the customer's list price. Without `exact`, the
    * simulator's stock is its capacity, an upper bound.
    */
-  async offers(platform: Platform, country: string | 'any', now: number, options: { exact?: boolean } = {}): Promise<Candidate[]> {
+  async offers(platform: Platform, country: string | 'any', now: number, options: { exact?: boolean; memo?: OffersMemo } = {}): Promise<Candidate[]> {
     const exact = options.exact ?? true;
+    // One read of each table per request, however many platforms it lists.
+    const memo = options.memo ?? {};
     const sources = (await this.all()).filter((s) => s.enabled);
     const offers: Candidate[] = [];
-    let pool: PoolNumber[] | undefined;
-    let held: Set<string> | undefined;
-    let simHeld: Map<string, number> | undefined;
     for (const source of sources) {
       if (source.kind === 'simulator') {
         // Routing needs no count here (the order's transaction finds a free number or not), and
         // counting every held number on each order would cost more than the order itself.
-        simHeld ??= !exact ? new Map() : new Map(
-          (await this.options.store.numbersInUse(now)).filter((u) => u.source === source.name).map((u) => [`${u.platform}/${u.country}`, u.count]),
-        );
+        const inUse = exact ? await (memo.inUse ??= this.options.store.numbersInUse(now)) : [];
+        const simHeld = new Map(inUse.filter((u) => u.source === source.name).map((u) => [`${u.platform}/${u.country}`, u.count]));
         for (const c of source.numbers.countries(platform.id)) {
           if (country !== 'any' && c !== country) continue;
           const stock = Math.max(0, source.numbers.capacity(platform.id, c) - (simHeld.get(`${platform.id}/${c}`) ?? 0));
@@ -191,8 +190,8 @@ export class SourceRegistry {
           offers.push({ source, country: c, cost: price, listPrice: markedUp(price, source.record), stock: UPSTREAM_LISTED_STOCK });
         }
       } else {
-        pool ??= await this.options.store.listPool();
-        held ??= new Set((await this.options.store.heldNumbers(now, this.poolCooldownMs)).map((h) => `${h.phone}/${h.platform}`));
+        const pool = await (memo.pool ??= this.options.store.listPool());
+        const held = await (memo.held ??= this.options.store.heldNumbers(now, this.poolCooldownMs).then((list) => new Set(list.map((h) => `${h.phone}/${h.platform}`))));
         const free = new Map<string, number>();
         for (const n of pool) {
           if (n.source !== source.name || (country !== 'any' && n.country !== country)) continue;
@@ -270,6 +269,13 @@ export class SourceRegistry {
   }
 }
 
+/** Reads shared by the `offers` of one request. */
+export interface OffersMemo {
+  inUse?: Promise<{ source: string; platform: string; country: string; count: number }[]>;
+  pool?: Promise<PoolNumber[]>;
+  held?: Promise<Set<string>>;
+}
+
 export interface NewSource {
   name: string;
   kind: SourceKind;
@@ -294,21 +300,25 @@ export function markedUp(price: Micros, record: SourceRecord): Micros {
 }
 
 /**
- * Which active order on a number an inbound SMS is for: when the number serves several platforms,
- * the one whose name the sender or the text carries (the sender counts more); among equals, the newest.
+ * Which active order on a number an inbound SMS is for. Only an order whose platform's code can
+ * be read from the text, and (when the sender is a platform's name, as most senders are) only
+ * an order of that platform: a WhatsApp code must not complete an Instagram order, and a
+ * carrier's "welcome" text completes nothing. Among those, the one whose platform the sender or
+ * the text names (the sender counts more); among equals, the newest.
  */
 export function chooseOrder(candidates: readonly OrderRecord[], sender: string, text: string): OrderRecord | null {
-  if (candidates.length <= 1) return candidates[0] ?? null;
-  const fold = (s: string): string => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ');
-  const from = ` ${fold(sender)} `;
-  const body = ` ${fold(text)} `;
+  const from = words(sender);
+  const body = words(text);
+  const senderNames = new Set(PLATFORMS.filter((p) => namesOf(p).some((n) => from.includes(n))).map((p) => p.id));
   let best: OrderRecord | null = null;
   let bestScore = -1;
   // Newest first, so that a tie keeps the newest.
   const newestFirst = [...candidates].sort((a, b) => b.createdAt - a.createdAt);
   for (const order of newestFirst) {
+    if (senderNames.size > 0 && !senderNames.has(order.platform)) continue;
+    if (extractCode(text, { platform: order.platform }) === null) continue;
     const platform = PLATFORMS.find((p) => p.id === order.platform);
-    const names = platform ? [platform.id, platform.name, ...platform.aliases].map((n) => ` ${fold(n).trim()} `) : [];
+    const names = platform ? namesOf(platform) : [];
     const score = (names.some((n) => from.includes(n)) ? 2 : 0) + (names.some((n) => body.includes(n)) ? 1 : 0);
     if (score > bestScore) {
       best = order;
@@ -316,4 +326,12 @@ export function chooseOrder(candidates: readonly OrderRecord[], sender: string, 
     }
   }
   return best;
+}
+
+/** Text as ` word word `, folded, so that names match whole words only. */
+const words = (s: string): string => ` ${s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim()} `;
+
+/** A platform's id, name and aliases as whole words; two-letter aliases (`go`, `li`) are too common in text to count. */
+function namesOf(platform: Platform): string[] {
+  return [platform.id, platform.name, ...platform.aliases].map((n) => words(n)).filter((n) => n.trim().length >= 3);
 }

@@ -191,6 +191,7 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE UNIQUE INDEX inbox_message ON inbox(source, message_id) WHERE message_id IS NOT NULL;
   CREATE INDEX inbox_unmatched ON inbox(id) WHERE order_id IS NULL;
+  CREATE INDEX inbox_order ON inbox(order_id) WHERE order_id IS NOT NULL;
 
   CREATE TABLE upstream_activations (
     order_id TEXT PRIMARY KEY,

@@ -963,9 +963,12 @@ export class SqliteStore implements Store {
       )!;
       if (phone === null) return { duplicate: false, inboxId: id, phone, order: null };
       // Only orders this source served: a gateway's credentials cannot complete another's orders.
-      const rows = this.sql<[string, string], OrderRow>(
-        "SELECT * FROM orders WHERE phone = ? AND source = ? AND status = 'active' ORDER BY created_at DESC, id DESC",
-      ).all(phone, message.source);
+      // A retried order waits for a message the gateway received after the one it already got.
+      const rows = this.sql<[string, string, number], OrderRow>(
+        `SELECT * FROM orders o WHERE phone = ? AND source = ? AND status = 'active'
+           AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.order_id = o.id AND i.received_at >= ?)
+         ORDER BY created_at DESC, id DESC`,
+      ).all(phone, message.source, message.receivedAt);
       const chosen = rows.length ? choose(rows.map((r) => this.toRecord(r))) : null;
       if (!chosen) return { duplicate: false, inboxId: id, phone, order: null };
       const row = rows.find((r) => r.id === chosen.id)!;
@@ -1008,10 +1011,10 @@ export class SqliteStore implements Store {
     });
   }
 
-  async reschedule(orderId: string, dueAt: number, nextAt: number): Promise<void> {
-    await this.write(() => {
-      this.sql("UPDATE orders SET sms_due_at = ? WHERE id = ? AND status = 'active' AND sms_due_at = ?").run(nextAt, orderId, dueAt);
-    });
+  async reschedule(orderId: string, dueAt: number, nextAt: number): Promise<boolean> {
+    return this.write(
+      () => this.sql("UPDATE orders SET sms_due_at = ? WHERE id = ? AND status = 'active' AND sms_due_at = ?").run(nextAt, orderId, dueAt).changes === 1,
+    );
   }
 
   async recordSourceError(source: string, code: string, message: string, at: number): Promise<void> {
