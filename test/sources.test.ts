@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import type { BrokerCore } from '../src/core/service.js';
 import { chooseOrder, markedUp } from '../src/core/sources.js';
 import type { OrderRecord } from '../src/core/order.js';
 import { ManualClock, failure, fundedAccount, makeCore, tempDir } from './helpers.js';
-import { cleanEnv, killLeftovers, runTn, startServe, until } from './support/process.js';
+import { BIN, cleanEnv, killLeftovers, runTn, startServe, until } from './support/process.js';
 
 const USD = 1_000_000;
 const TOKEN = 'test-token-0123456789';
@@ -76,6 +77,8 @@ describe('routing among sources', () => {
       expect(await sourceOf(core, order.order_id)).toBe('flaky');
       await core.cancel(accountId, order.order_id);
     }
+    // A source's record is judged again at most once a second.
+    clock.advance(1_001);
     const next = await core.order(accountId, { platform: 'telegram', country: 'gb' });
     expect(await sourceOf(core, next.order_id)).toBe('steady');
     // With the good source's number held, the one below the floor still serves rather than nobody.
@@ -323,9 +326,19 @@ describe("the operator's CLI", () => {
       ['office', false, 0],
       ['upstream', true, 0],
     ]);
+    // A secret can come from stdin, out of the process list.
+    const piped = spawnSync(process.execPath, [BIN, 'admin', 'source', 'add', 'jasmin', '--name', 'smsc', '--token', '-', '--db', db, '--json'], { env, input: 'piped-jasmin-token\n' });
+    expect(piped.status).toBe(0);
+    const { core } = makeCore({ file: db });
+    const query = new URLSearchParams({ token: 'piped-jasmin-token', id: 'p-1', from: '+15550100100', to: '+447700900124', content: 'hi 123456' });
+    expect((await core.inbound('smsc', { method: 'GET', url: `http://x/api/v1/inbound/smsc?${query.toString()}`, headers: {}, rawBody: '' })).body).toBe('ACK/Jasmin');
+    await core.removeSource('smsc');
+
     expect((await tn('admin', 'source', 'remove', 'office')).code).toBe(0);
     expect(JSON.parse((await tn('admin', 'pool', 'list', '--json')).stdout)).toEqual({ numbers: [] });
-    expect(JSON.parse((await tn('admin', 'inbox', '--json')).stdout)).toEqual({ messages: [] });
+    expect(JSON.parse((await tn('admin', 'inbox', '--json')).stdout)).toEqual({
+      messages: [expect.objectContaining({ source: 'smsc', to: '+447700900124', from: '+15550100100', order_id: null, message_id: 'p-1' })],
+    });
   }, 60_000);
 });
 

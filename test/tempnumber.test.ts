@@ -428,4 +428,39 @@ describe('TempNumber upstream', () => {
     expect(tg.phone).toBe(activationOf(r.fake, tg).number);
     expect(count(r.fake, 'POST', CREATE_PATH)).toBe(6);
   });
+
+  describe('what a customer may be charged', () => {
+    it('skips a route above the customer\'s limit and takes the next that fits', async () => {
+      const r = await rig();
+      // The pool costs the operator more, so routing tries the upstream first: 0.15 + 30% = 0.20 for the customer.
+      await r.core.addSource({ name: 'script', kind: 'generic', secret: 'generic-token-1', cost: 500_000 });
+      await r.core.addPoolNumber({ phone: '+15550100198', source: 'script', country: 'us', platforms: '*', device: null, sim: null });
+      const order = await r.core.order(r.accountId, { platform: 'instagram', country: 'us' }, { maxPrice: 150_000 });
+      expect(order).toMatchObject({ phone: '+15550100198', price: 0.12 });
+      expect(count(r.fake, 'POST', CREATE_PATH)).toBe(0);
+    });
+
+    it('a price that moved above the limit upstream: nothing is sold, and the operator learns of the number bought', async () => {
+      const r = await rig();
+      await r.core.order(r.accountId, { platform: 'instagram', country: 'us' }); // caches the list at 0.15
+      r.fake.setPrice('instagram', 'us', 0.25);
+      const err = await failure(r.core.order(r.accountId, { platform: 'instagram', country: 'us' }, { maxPrice: 200_000 }));
+      expect(err.code).toBe('invalid_request');
+      expect(err.message).toMatch(/above your limit/);
+      expect(await balance(r.core, r.accountId)).toBe(4.8);
+      expect(count(r.fake, 'POST', CREATE_PATH, 200)).toBe(2);
+      const [overview] = (await r.core.sourceOverview()).filter((s) => s.source === 'upstream');
+      expect(overview!.lastError).toMatchObject({ code: 'orphaned_activation', message: expect.stringMatching(/bought but no order was placed/) });
+      expect((await r.core.audit()).violations).toEqual([]);
+    });
+
+    it('two requests with one idempotency key at once buy one number upstream and charge once', async () => {
+      const r = await rig();
+      const request = { platform: 'instagram', country: 'us', idempotencyKey: 'retry-of-a-slow-order' };
+      const [a, b] = await Promise.all([r.core.order(r.accountId, request), r.core.order(r.accountId, request)]);
+      expect(a.order_id).toBe(b.order_id);
+      expect(count(r.fake, 'POST', CREATE_PATH)).toBe(1);
+      expect(await balance(r.core, r.accountId)).toBe(4.8);
+    });
+  });
 });

@@ -1,3 +1,4 @@
+import { formatUsd, toUsd, type Micros } from './money.js';
 /**
  * Every failure the broker can report, with its HTTP status, its `error.code` and the CLI exit
  * code, in one table. The server, the remote client and the CLI all read it; nothing else maps
@@ -99,3 +100,8 @@ export function isTnError(err: unknown): err is TnError {
 /** The exit code for an `error.code` received in a body (unknown codes are bugs). */
 export const exitCodeFor = (code: string): number =>
   Object.hasOwn(ERRORS, code) ? ERRORS[code as ErrorCode].exit : EXIT.bug;
+
+/** The refusal of an order whose price is above the customer's limit (the agent's "under $0.20"). */
+export function aboveLimit(price: Micros, limit: Micros): TnError {
+  return new TnError('invalid_request', `The price ${formatUsd(price)} is above your limit of ${formatUsd(limit)}: nothing was ordered.`, { limit: toUsd(limit) });
+}

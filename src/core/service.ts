@@ -24,7 +24,7 @@ import type {
 import { PLATFORMS, requirePlatform, type Platform } from './catalog.js';
 import { systemClock, type Clock } from './clock.js';
 import { countryName, requireCountry } from './countries.js';
-import { TnError, invalid, isTnError, notFound } from './errors.js';
+import { TnError, aboveLimit, invalid, isTnError, notFound } from './errors.js';
 import { extractCode } from './extract.js';
 import { accountId as newAccountId, hashApiKey, newApiKey, newWebhookSecret, orderId as newOrderId } from './ids.js';
 import { MICROS_PER_CENT, discounted, formatUsd, toUsd, usdNumberToMicros, type Micros } from './money.js';
@@ -162,6 +162,8 @@ export class BrokerCore {
   private readonly keyCache = new Map<string, string>();
   private readonly soldOut = new Map<string, number>();
   private dueRun: Promise<void> | null = null;
+  /** Orders being placed with an idempotency key in this process, by account and key. */
+  private readonly placing = new Map<string, Promise<PlaceOrderResult>>();
   /** Upstream polls in flight in this process, by order. */
   private readonly polling = new Map<string, Promise<void>>();
   /** Tells the scheduler that a due time moved earlier than it may be sleeping for. */
@@ -925,9 +927,7 @@ export class BrokerCore {
     const account = await this.requireAccount(input.accountId);
     const price = discounted(base, tierFor(await this.store.completedOrders(input.accountId)).discountPercent);
     input.admit?.((since) => this.store.guardWindow(input.accountId, input.platform, input.country, since));
-    if (input.maxPrice !== undefined && price > input.maxPrice) {
-      throw invalid(`The price ${formatUsd(price)} is above your limit of ${formatUsd(input.maxPrice)}: nothing was ordered.`);
-    }
+    if (input.maxPrice !== undefined && price > input.maxPrice) throw aboveLimit(price, input.maxPrice);
     if (account.balance < price) {
       throw new TnError('insufficient_balance', `Balance ${formatUsd(account.balance)} is below the price ${formatUsd(price)}.`, {
         balance: toUsd(account.balance),
@@ -1134,20 +1134,57 @@ export class BrokerCore {
       }
       if (seen) return { replayed: JSON.parse(seen.response) as Order, replayedId: seen.orderId };
     }
-    // Each route in turn: the store finds out inside the order's transaction whether it has a free number.
+    // Two requests with one key in this process (a client's retry of a slow order) run one after
+    // the other, so that the second replays the first instead of buying a second upstream number.
+    const keyed = idempotency ? `${accountId}\n${idempotency.key}` : undefined;
+    const earlier = keyed === undefined ? undefined : this.placing.get(keyed);
+    if (earlier) {
+      await earlier.catch(() => undefined);
+      return this.place(accountId, request, operation, limits);
+    }
+    const placing = this.placeOnRoutes(accountId, platform, requested, now, limits, idempotency);
+    if (keyed !== undefined) {
+      this.placing.set(keyed, placing);
+      void placing.catch(() => undefined).finally(() => this.placing.delete(keyed));
+    }
+    const result = await placing;
+    if (result.kind === 'replayed') {
+      return { replayed: JSON.parse(result.response) as Order, replayedId: result.orderId };
+    }
+    this.publish('order.created', result.order);
+    return { order: result.order };
+  }
+
+  /** Tries each route in turn; the store finds out inside the order's transaction whether it has a free number. */
+  private async placeOnRoutes(
+    accountId: string,
+    platform: Platform,
+    requested: string,
+    now: number,
+    limits: OrderLimits,
+    idempotency: PlaceOrderInput['idempotency'],
+  ): Promise<PlaceOrderResult> {
     let result: PlaceOrderResult | undefined;
     let refusal: TnError | undefined;
     const prices = await this.priceTable();
+    // The tier as it is now, to skip routes above the customer's limit; the transaction reads it again.
+    const discount = tierFor(await this.store.completedOrders(accountId)).discountPercent;
     for (const route of await this.route(platform, requested, now)) {
       const { source, country } = route;
       let base = route.listPrice ?? this.listPrice(prices, platform, country);
+      if (limits.maxPrice !== undefined && discounted(base, discount) > limits.maxPrice) {
+        refusal ??= aboveLimit(discounted(base, discount), limits.maxPrice);
+        continue;
+      }
+      let floor = 0;
       const input: PlaceOrderInput = {
         accountId,
         orderId: newOrderId(now),
         platform: platform.id,
         country,
         source: source.name,
-        priceFor: (completed) => discounted(base, tierFor(completed).discountPercent),
+        // An upstream number is never sold below what it cost, whatever the tier discount.
+        priceFor: (completed) => Math.max(discounted(base, tierFor(completed).discountPercent), floor),
         admit: (stats) => this.admit(platform, country, now, stats),
         maxPrice: limits.maxPrice,
         createdAt: now,
@@ -1156,6 +1193,7 @@ export class BrokerCore {
         pickPhone: () => null,
         idempotency,
       };
+      let bought: { id: string; price: Micros } | undefined;
       try {
         if (source.kind === 'simulator') {
           const delay = source.numbers.planDelivery('order');
@@ -1166,7 +1204,12 @@ export class BrokerCore {
           await this.precheck(input, base);
           const activation = await this.activateUpstream(source, route, platform, country, now);
           if (!activation) continue;
-          if (activation.price !== route.cost) base = markedUp(activation.price, source.record);
+          bought = activation;
+          floor = Math.ceil(activation.price / MICROS_PER_CENT) * MICROS_PER_CENT;
+          if (activation.price !== route.cost) {
+            base = markedUp(activation.price, source.record);
+            await this.precheck(input, base);
+          }
           input.pickPhone = () => activation.phone;
           input.upstream = { activationId: activation.id, cost: activation.price, status: activation.status };
           input.smsDueAt = now + (source.record.settings.pollMs ?? DEFAULT_POLL_MS);
@@ -1176,11 +1219,18 @@ export class BrokerCore {
         result = await this.store.placeOrder(input);
         break;
       } catch (err) {
-        if (err instanceof TnError && err.code === 'delivery_rate_low' && requested === 'any') {
-          refusal = err;
+        if (bought) {
+          // Bought but not sold: it lapses and is refunded upstream; the operator should know.
+          const why = err instanceof Error ? err.message : String(err);
+          await this.store.recordSourceError(source.name, 'orphaned_activation', `Activation ${bought.id} was bought but no order was placed (${why}); it lapses upstream.`, this.now());
+        }
+        if (!(err instanceof TnError)) throw err;
+        // Another route may be cheaper, or elsewhere: a refusal is final only when none serves.
+        if (err.code === 'insufficient_balance' || (err.code === 'invalid_request' && err.details.limit !== undefined) || (err.code === 'delivery_rate_low' && requested === 'any')) {
+          refusal ??= err;
           continue;
         }
-        if (!(err instanceof TnError && err.code === 'no_numbers')) throw err;
+        if (err.code !== 'no_numbers') throw err;
         this.soldOut.set(`${source.name}/${platform.id}/${country}`, now + SOLD_OUT_MEMORY_MS);
       }
     }
@@ -1189,11 +1239,7 @@ export class BrokerCore {
       const where = requested === 'any' ? '' : ` in ${countryName(requested) ?? requested}`;
       throw new TnError('no_numbers', `No ${platform.name} numbers are available${where} right now: try another country or later.`);
     }
-    if (result.kind === 'replayed') {
-      return { replayed: JSON.parse(result.response) as Order, replayedId: result.orderId };
-    }
-    this.publish('order.created', result.order);
-    return { order: result.order };
+    return result;
   }
 
   /** Refuses an order where this account's recent orders show the numbers are not getting SMS (see `DeliveryGuard`). */
@@ -1292,7 +1338,6 @@ export class BrokerCore {
   }
 
   private publish(type: OrderEvent['type'], order: OrderRecord): void {
-    if (type === 'order.ended' || type === 'sms.received') this.registry.orderEnded(order.source);
     const watch = this.watched.get(order.id);
     if (watch) {
       watch.version++;

@@ -89,11 +89,6 @@ export class SourceRegistry {
     return records;
   }
 
-  /** An order of the source ended here: its record changed. */
-  orderEnded(source: string): void {
-    this.floorCache.delete(source);
-  }
-
   /** Forget what was read: this process changed a source or the pool. */
   changed(): void {
     this.recordCache = undefined;

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { TnError } from '../core/errors.js';
+import { TnError, aboveLimit } from '../core/errors.js';
 import type { Micros } from '../core/money.js';
 import { LOW_BALANCE_THRESHOLD, formatUsd, toUsd } from '../core/money.js';
 import { ulid } from '../core/ids.js';
@@ -392,9 +392,7 @@ export class SqliteStore implements Store {
 
         // The tier is read in the same transaction that debits, so the price matches the count at commit.
         const price = input.priceFor(this.stmt.completedCount.get(input.accountId)?.n ?? 0);
-        if (input.maxPrice !== undefined && price > input.maxPrice) {
-          throw new TnError('invalid_request', `The price ${formatUsd(price)} is above your limit of ${formatUsd(input.maxPrice)}: nothing was ordered.`);
-        }
+        if (input.maxPrice !== undefined && price > input.maxPrice) throw aboveLimit(price, input.maxPrice);
         if (this.stmt.debit.run(price, input.accountId, price).changes !== 1) {
           const row = this.stmt.balance.get(input.accountId);
           if (!row) throw new TnError('unauthorized', 'Unknown account.');

@@ -1,3 +1,4 @@
+import { text } from 'node:stream/consumers';
 import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, type Command } from 'commander';
 import { EXIT } from '../../core/errors.js';
@@ -20,10 +21,10 @@ export function defineAdminSources(admin: Command, ctx: CommandContext): void {
     .description('Add a source; it serves orders from the next one on (the simulator then serves none unless added too)')
     .argument('<kind>', `one of ${SOURCE_KINDS.join(', ')}`, kindArgument)
     .requiredOption('--name <name>', 'a short name; it becomes part of the inbound URL')
-    .option('--auth-token <token>', 'twilio: the account auth token (signs every webhook)')
-    .option('--signing-key <key>', 'android-gateway, httpsms: the webhook signing key')
-    .option('--token <token>', 'jasmin: the token its HTTP client puts in the URL (generic: one is made if not given)')
-    .option('--api-key <key>', 'tempnumber: your API key')
+    .option('--auth-token <token>', 'twilio: the account auth token (signs every webhook); - reads it from stdin')
+    .option('--signing-key <key>', 'android-gateway, httpsms: the webhook signing key; - reads it from stdin')
+    .option('--token <token>', 'jasmin: the token its HTTP client puts in the URL (generic: one is made if not given); - reads it from stdin')
+    .option('--api-key <key>', 'tempnumber: your API key; - reads it from stdin')
     .option('--base-url <url>', 'tempnumber: the API base (default https://tn-api.com/api/v1)')
     .option('--markup <amount>', 'tempnumber: added to its price, e.g. 30% or 0.05 (USD)', parseMarkup)
     .option('--poll-interval <ms>', 'tempnumber: how often a waiting activation is checked (default 3000)', integerIn(200, 60_000, 'poll-interval'))
@@ -35,7 +36,7 @@ export function defineAdminSources(admin: Command, ctx: CommandContext): void {
     'tn admin source add twilio --name office-twilio --auth-token "$TWILIO_AUTH_TOKEN" --public-url https://tn.example.com',
     'tn admin source add android-gateway --name pixel --signing-key "$SIGNING_KEY"',
     'tn admin source add generic --name script --cost 0.02',
-    'tn admin source add tempnumber --name upstream --api-key "$TEMPNUMBER_KEY" --markup 30%',
+    'tn admin source add tempnumber --name upstream --api-key - --markup 30% < tempnumber-key.txt',
   ]);
   source
     .command('list')
@@ -165,6 +166,8 @@ export async function runSourceAdd(kind: SourceKind, opts: SourceAddOptions, f: 
   const core = await f.core(opts.db, { create: true });
   const flag = SECRET_OF[kind];
   let secret = flag ? (opts[flag] as string | undefined) : undefined;
+  // `-` reads it from stdin: a secret in the arguments shows in the process list and shell history.
+  if (secret === '-') secret = (await text(f.io.stdin)).trim();
   // The generic format's bearer token is ours to make, unless the operator brings one.
   const generated = kind === 'generic' && secret === undefined;
   if (generated) secret = `tng_${randomBytes(24).toString('base64url')}`;
