@@ -38,6 +38,12 @@ describe('tn serve --config', () => {
     expect(() => readServeConfig(bad)).toThrow(/Cannot read the config file/);
     writeFileSync(bad, JSON.stringify({ typo: true }));
     expect(() => readServeConfig(bad)).toThrow(TnError);
+
+    const routing = { routing: { successFloor: { window: 20, minRate: 0.2 } } };
+    writeFileSync(good, JSON.stringify(routing));
+    expect(readServeConfig(good)).toEqual(routing);
+    writeFileSync(bad, JSON.stringify({ routing: { successFloor: { window: 0, minRate: 2 } } }));
+    expect(() => readServeConfig(bad)).toThrow(/routing\/successFloor/);
   });
 
   it('limits a single route per key, with its own policy in the headers, leaving other routes alone', async () => {

@@ -130,6 +130,24 @@ describe('routing among sources', () => {
   });
 });
 
+describe('a source with its own cool-down', () => {
+  it('overrides the default, in the database where every process sees it', async () => {
+    const clock = new ManualClock();
+    const { core } = makeCore({ clock });
+    const { accountId } = await fundedAccount(core, 5 * USD);
+    await core.addSource({ name: 'quick', kind: 'generic', secret: TOKEN, settings: { cooldownMs: 5_000 } });
+    await core.addPoolNumber({ phone: '+447700900811', source: 'quick', country: 'gb', platforms: '*', device: null, sim: null });
+    const order = await core.order(accountId, { platform: 'instagram', country: 'gb' });
+    await core.cancel(accountId, order.order_id);
+    clock.advance(4_999);
+    expect((await core.availability()).platforms.find((p) => p.platform === 'instagram')!.stock).toBe(0);
+    clock.advance(2);
+    expect((await core.availability()).platforms.find((p) => p.platform === 'instagram')!.stock).toBe(1);
+    expect((await core.order(accountId, { platform: 'instagram', country: 'gb' })).phone).toBe('+447700900811');
+    expect((await failure(core.addSource({ name: 'slow', kind: 'generic', secret: TOKEN, settings: { cooldownMs: -1 } }))).code).toBe('invalid_request');
+  });
+});
+
 describe('the pool under concurrent orders', () => {
   it('never leases one number to two active orders for the same platform (one process)', async () => {
     const { core } = makeCore();

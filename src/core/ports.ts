@@ -76,8 +76,11 @@ export interface Store {
   /** Throws `invalid_request` when the number (or the device and SIM slot) is already in the pool. */
   addPoolNumber(entry: PoolNumber): Promise<void>;
   removePoolNumber(phone: string): Promise<boolean>;
-  /** Numbers held for a platform: by an order that may still get an SMS, or cooling down after one. */
-  heldNumbers(now: number, cooldownMs: number): Promise<{ phone: string; platform: string }[]>;
+  /**
+   * Pool numbers in use per platform: `releasedAt` null while an order holds it (or may still take
+   * a retry), else when its last order let go of it, if after `since` (for cool-downs).
+   */
+  heldNumbers(since: number): Promise<{ phone: string; platform: string; releasedAt: number | null }[]>;
   /**
    * Stores an inbound message once (a repeated gateway message id is a duplicate) and, in the same
    * transaction, gives it to the active order `choose` picks among those on the receiving number.
@@ -296,6 +299,8 @@ export interface SourceSettings {
   markupPercent?: number;
   markupMicros?: Micros;
   pollMs?: number;
+  /** A pool number's rest after an order, per platform (own gateways). */
+  cooldownMs?: number;
 }
 
 export interface PoolNumber {

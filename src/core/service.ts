@@ -1214,7 +1214,7 @@ export class BrokerCore {
           input.upstream = { activationId: activation.id, cost: activation.price, status: activation.status };
           input.smsDueAt = now + (source.record.settings.pollMs ?? DEFAULT_POLL_MS);
         } else {
-          input.pool = { source: source.name, cooldownMs: this.registry.poolCooldownMs };
+          input.pool = { source: source.name, cooldownMs: source.cooldownMs };
         }
         result = await this.store.placeOrder(input);
         break;

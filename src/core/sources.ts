@@ -31,12 +31,14 @@ export const DEFAULT_POLL_MS = 3_000;
 export const UPSTREAM_LISTED_STOCK = 100;
 /** An upstream's price list is fetched at most this often (TempNumber allows 3 calls a minute). */
 export const PRICE_LIST_TTL_MS = 60_000;
+/** The longest rest a pool number may be given. */
+export const MAX_COOLDOWN_MS = 7 * 86_400_000;
 /** How long a source's judgement against the success floor is reused. */
 const FLOOR_MEMORY_MS = 1_000;
 
 export type LiveSource =
   | { kind: 'simulator'; name: string; cost: Micros; enabled: boolean; numbers: NumberSource }
-  | { kind: GatewayKind; name: string; cost: Micros; enabled: boolean; secret: string }
+  | { kind: GatewayKind; name: string; cost: Micros; enabled: boolean; secret: string; cooldownMs: number }
   | { kind: 'tempnumber'; name: string; cost: Micros; enabled: boolean; upstream: Upstream; record: SourceRecord };
 
 export interface Candidate {
@@ -113,7 +115,7 @@ export class SourceRegistry {
       return { kind: 'simulator', name: r.name, cost: r.cost, enabled: r.enabled, numbers };
     }
     if (r.kind === 'tempnumber') return { kind: 'tempnumber', name: r.name, cost: r.cost, enabled: r.enabled, upstream: this.upstream(r), record: r };
-    return { kind: r.kind, name: r.name, cost: r.cost, enabled: r.enabled, secret: r.secret ?? '' };
+    return { kind: r.kind, name: r.name, cost: r.cost, enabled: r.enabled, secret: r.secret ?? '', cooldownMs: r.settings.cooldownMs ?? this.poolCooldownMs };
   }
 
   private upstream(r: SourceRecord): Upstream {
@@ -186,12 +188,13 @@ export class SourceRegistry {
         }
       } else {
         const pool = await (memo.pool ??= this.options.store.listPool());
-        const held = await (memo.held ??= this.options.store.heldNumbers(now, this.poolCooldownMs).then((list) => new Set(list.map((h) => `${h.phone}/${h.platform}`))));
+        const held = await (memo.held ??= this.options.store.heldNumbers(now - MAX_COOLDOWN_MS));
+        const resting = new Set(held.filter((h) => h.releasedAt === null || h.releasedAt > now - source.cooldownMs).map((h) => `${h.phone}/${h.platform}`));
         const free = new Map<string, number>();
         for (const n of pool) {
           if (n.source !== source.name || (country !== 'any' && n.country !== country)) continue;
           if (n.platforms !== '*' && !n.platforms.includes(platform.id)) continue;
-          free.set(n.country, (free.get(n.country) ?? 0) + (held.has(`${n.phone}/${platform.id}`) ? 0 : 1));
+          free.set(n.country, (free.get(n.country) ?? 0) + (resting.has(`${n.phone}/${platform.id}`) ? 0 : 1));
         }
         for (const [c, stock] of free) offers.push({ source, country: c, cost: source.cost, listPrice: null, stock });
       }
@@ -232,6 +235,9 @@ export class SourceRegistry {
     };
     if (needs[input.kind] && secret === null) throw invalid(`A ${input.kind} source needs ${needs[input.kind]}.`);
     const settings = input.settings ?? {};
+    if (settings.cooldownMs !== undefined && (!Number.isInteger(settings.cooldownMs) || settings.cooldownMs < 0 || settings.cooldownMs > MAX_COOLDOWN_MS)) {
+      throw invalid('The cool-down is a whole number of seconds from 0 to 7 days.');
+    }
     if (settings.baseUrl !== undefined) {
       let url: URL;
       try {
@@ -268,7 +274,7 @@ export class SourceRegistry {
 export interface OffersMemo {
   inUse?: Promise<{ source: string; platform: string; country: string; count: number }[]>;
   pool?: Promise<PoolNumber[]>;
-  held?: Promise<Set<string>>;
+  held?: Promise<{ phone: string; platform: string; releasedAt: number | null }[]>;
 }
 
 export interface NewSource {

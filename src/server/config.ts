@@ -38,7 +38,7 @@ export const ServeConfig = Type.Object(
         ),
       ]),
     ),
-    /** Issue 7: how orders are routed among sources, and how pool numbers rest. */
+    /** Issue 7: how orders are routed among sources. */
     routing: Type.Optional(
       Type.Object(
         {
@@ -51,7 +51,6 @@ export const ServeConfig = Type.Object(
               { additionalProperties: false },
             ),
           ),
-          poolCooldownSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 7 * 86_400 })),
         },
         { additionalProperties: false },
       ),

@@ -18,7 +18,6 @@ export interface StartOptions {
   webhookSchedule?: readonly number[];
   deliveryGuard?: DeliveryGuard | false;
   publicUrl?: string;
-  poolCooldownMs?: number;
   successFloor?: SuccessFloor;
 }
 
@@ -34,7 +33,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const core = openCoreOnFile(options.db, {
     simulator: options.simulator,
     deliveryGuard: options.deliveryGuard,
-    poolCooldownMs: options.poolCooldownMs,
     successFloor: options.successFloor,
   });
   const release = new AbortController();

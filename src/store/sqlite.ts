@@ -906,11 +906,15 @@ export class SqliteStore implements Store {
     return this.write(() => this.sql('DELETE FROM pool_numbers WHERE phone = ?').run(phone).changes === 1);
   }
 
-  async heldNumbers(now: number, cooldownMs: number): Promise<{ phone: string; platform: string }[]> {
-    return this.sql<[number, number], { phone: string; platform: string }>(
-      `SELECT DISTINCT o.phone, o.platform FROM pool_numbers p JOIN orders o ON o.phone = p.phone
-       WHERE o.status = 'active' OR (CASE WHEN o.status = 'completed' THEN o.expires_at ELSE o.ended_at END) > ? - ?`,
-    ).all(now, cooldownMs);
+  async heldNumbers(since: number): Promise<{ phone: string; platform: string; releasedAt: number | null }[]> {
+    return this.sql<[number], { phone: string; platform: string; released_at: number | null }>(
+      `SELECT o.phone, o.platform, CASE WHEN sum(o.status = 'active') > 0 THEN NULL ELSE max(CASE WHEN o.status = 'completed' THEN o.expires_at ELSE o.ended_at END) END AS released_at
+       FROM pool_numbers p JOIN orders o ON o.phone = p.phone
+       WHERE o.status = 'active' OR (CASE WHEN o.status = 'completed' THEN o.expires_at ELSE o.ended_at END) > ?
+       GROUP BY o.phone, o.platform`,
+    )
+      .all(since)
+      .map((r) => ({ phone: r.phone, platform: r.platform, releasedAt: r.released_at }));
   }
 
   /**

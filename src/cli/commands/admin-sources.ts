@@ -29,6 +29,7 @@ export function defineAdminSources(admin: Command, ctx: CommandContext): void {
     .option('--markup <amount>', 'tempnumber: added to its price, e.g. 30% or 0.05 (USD)', parseMarkup)
     .option('--poll-interval <ms>', 'tempnumber: how often a waiting activation is checked (default 3000)', integerIn(200, 60_000, 'poll-interval'))
     .option('--cost <usd>', 'what a number of this source costs you, for routing (default 0)', costArgument)
+    .option('--cooldown <seconds>', "own gateways: a pool number's rest after an order, per platform (default 300)", integerIn(0, 7 * 86_400, 'cooldown'))
     .option('--public-url <url>', 'the URL `tn serve --public-url` runs at, for the inbound URL printed')
     .option(...DB_OPTION)
     .action(async (kind: SourceKind, opts: SourceAddOptions) => ctx.exit(await runSourceAdd(kind, opts, ctx.factory())));
@@ -116,6 +117,7 @@ interface SourceAddOptions {
   baseUrl?: string;
   markup?: { percent?: number; micros?: number };
   pollInterval?: number;
+  cooldown?: number;
   cost?: number;
   publicUrl?: string;
   db?: string;
@@ -181,6 +183,7 @@ export async function runSourceAdd(kind: SourceKind, opts: SourceAddOptions, f: 
       ...(opts.markup?.percent === undefined ? {} : { markupPercent: opts.markup.percent }),
       ...(opts.markup?.micros === undefined ? {} : { markupMicros: opts.markup.micros }),
       ...(opts.pollInterval === undefined ? {} : { pollMs: opts.pollInterval }),
+      ...(opts.cooldown === undefined ? {} : { cooldownMs: opts.cooldown * 1000 }),
     },
   });
   const url = isGatewayKind(kind) ? inboundUrl(opts.publicUrl, record.name) : null;
@@ -232,6 +235,7 @@ const sourceView = (s: SourceRecord, origin: string | undefined) => ({
   cost: s.cost / 1e6,
   secret: s.secret === null ? null : 'set (shown only when added)',
   inbound_url: isGatewayKind(s.kind) ? inboundUrl(origin, s.name) : null,
+  ...(isGatewayKind(s.kind) ? { cooldown_seconds: s.settings.cooldownMs === undefined ? null : s.settings.cooldownMs / 1000 } : {}),
   ...(s.kind === 'tempnumber'
     ? {
         base_url: s.settings.baseUrl ?? 'https://tn-api.com/api/v1',

@@ -15,7 +15,6 @@ export interface ServeOptions {
   webhookRetrySchedule?: number[];
   trustProxy: boolean;
   publicUrl?: string;
-  poolCooldown?: number;
 }
 
 export const defineServe: DefineCommand = (program, ctx) => {
@@ -34,7 +33,6 @@ export const defineServe: DefineCommand = (program, ctx) => {
     .option('--webhook-retry-schedule <ms,…>', 'milliseconds before each delivery try (default 0,5s,5m,30m,2h,5h,10h,10h)', parseSchedule)
     .option('--trust-proxy', 'take the client address from X-Forwarded-For (behind a reverse proxy)', false)
     .option('--public-url <url>', 'the URL gateways call this server at, e.g. https://tn.example.com (Twilio signs it)', parsePublicUrl)
-    .option('--pool-cooldown <seconds>', 'rest of a pool number after an order, per platform (default 300)', integerIn(0, 7 * 86_400, 'pool-cooldown'))
     .action(async (opts: ServeOptions) => ctx.exit(await runServe(opts, ctx.factory())));
   examples(cmd, ['tn serve', 'tn serve --port 8787 --db ./tn.db', 'tn serve --host 0.0.0.0 --trust-proxy --rate-limit 50', 'tn serve --sim-delay 0 --rate-limit 0   # benchmarks',
     'tn serve --config ./tn-serve.json      # per-route limits, delivery-rate guard, routing',
@@ -77,7 +75,6 @@ export async function runServe(opts: ServeOptions, f: Factory): Promise<number> 
   // The config validator is loaded only when there is a config file to check.
   const config: import('../../server/config.js').ServeConfig = opts.config ? (await import('../../server/config.js')).readServeConfig(opts.config) : {};
   const guard = config.deliveryGuard;
-  const cooldown = opts.poolCooldown ?? config.routing?.poolCooldownSeconds;
   const db = opts.db ?? localDatabase(f.io.env);
   const server = await startServer({
     host: opts.host,
@@ -96,7 +93,6 @@ export async function runServe(opts: ServeOptions, f: Factory): Promise<number> 
     allowPrivateWebhooks: opts.allowPrivateWebhooks,
     webhookSchedule: opts.webhookRetrySchedule,
     publicUrl: opts.publicUrl,
-    poolCooldownMs: cooldown === undefined ? undefined : cooldown * 1000,
     successFloor: config.routing?.successFloor,
   });
   // Printed even with --quiet: with --port 0 it is the only way to learn the address.
