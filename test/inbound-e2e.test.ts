@@ -193,7 +193,8 @@ const FORMATS: Format[] = [
       { phone: '+447700900202', device: DEVICE, sim: 2 },
     ],
     secret: ['--signing-key', ANDROID_KEY],
-    sender: { raw: 'Instagram', stored: 'Instagram' },
+    // An alphanumeric sender that names no platform: orders here are for several platforms.
+    sender: { raw: 'Verify', stored: 'Verify' },
     // A device that is not in the pool: the receiving number is unknown.
     stranger: { to: '+447700900299', stored: null },
     reply: JSON_OK,
@@ -274,7 +275,8 @@ const FORMATS: Format[] = [
     name: 'script',
     country: 'us',
     numbers: [{ phone: '+15550100501' }, { phone: '+15550100502' }],
-    sender: { raw: 'Instagram', stored: 'Instagram' },
+    // An alphanumeric sender that names no platform: orders here are for several platforms.
+    sender: { raw: 'Verify', stored: 'Verify' },
     stranger: { to: '+1-555-010-0599', stored: '+15550100599' },
     reply: JSON_OK,
     // `id` is optional in the generic format; with it a repeated post is recognised.
