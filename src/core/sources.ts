@@ -13,9 +13,9 @@ import type { PoolNumber, SourceKind, SourceRecord, Store } from './ports.js';
 import type { NumberSource, Upstream, UpstreamEndpoint } from '../providers/types.js';
 import { extractCode } from './extract.js';
 
-export const SOURCE_KINDS: readonly SourceKind[] = ['simulator', 'twilio', 'android-gateway', 'httpsms', 'jasmin', 'generic', 'tempnumber'];
-export type GatewayKind = Exclude<SourceKind, 'simulator' | 'tempnumber'>;
-export const isGatewayKind = (kind: SourceKind): kind is GatewayKind => kind !== 'simulator' && kind !== 'tempnumber';
+import { SOURCE_KINDS, isGatewayKind, type GatewayKind } from './source-kinds.js';
+
+export { SOURCE_KINDS, isGatewayKind, type GatewayKind };
 
 /** Skip a source whose last `window` ended orders had fewer than `minRate` delivered (a source with fewer ended orders is not judged). */
 export interface SuccessFloor {

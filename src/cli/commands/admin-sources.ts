@@ -1,10 +1,8 @@
-import { text } from 'node:stream/consumers';
-import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, type Command } from 'commander';
 import { EXIT } from '../../core/errors.js';
 import { formatUsd, parseUsd } from '../../core/money.js';
 import type { SourceKind, SourceRecord } from '../../core/ports.js';
-import { SOURCE_KINDS, isGatewayKind } from '../../core/sources.js';
+import { SOURCE_KINDS, isGatewayKind } from '../../core/source-kinds.js';
 import { examples, integerIn, orderIdArgument, type CommandContext } from '../command.js';
 import type { Factory } from '../factory.js';
 import { describeOrder, percent, printJson, printTable } from '../output.js';
@@ -169,10 +167,10 @@ export async function runSourceAdd(kind: SourceKind, opts: SourceAddOptions, f: 
   const flag = SECRET_OF[kind];
   let secret = flag ? (opts[flag] as string | undefined) : undefined;
   // `-` reads it from stdin: a secret in the arguments shows in the process list and shell history.
-  if (secret === '-') secret = (await text(f.io.stdin)).trim();
+  if (secret === '-') secret = (await (await import('node:stream/consumers')).text(f.io.stdin)).trim();
   // The generic format's bearer token is ours to make, unless the operator brings one.
   const generated = kind === 'generic' && secret === undefined;
-  if (generated) secret = `tng_${randomBytes(24).toString('base64url')}`;
+  if (generated) secret = `tng_${(await import('node:crypto')).randomBytes(24).toString('base64url')}`;
   const record = await core.addSource({
     name: opts.name,
     kind,
