@@ -587,10 +587,15 @@ export class SqliteStore implements Store {
   }
 
   guardWindow(accountId: string, platform: string, country: string, since: number): GuardWindow {
-    const args = [accountId, platform, country, since] as const;
+    return this.window('account_id', accountId, platform, country, since);
+  }
+
+  /** Orders of one account (or one source) for a platform in a country since `since`: for delivery-rate rules. */
+  private window(by: 'account_id' | 'source', who: string, platform: string, country: string, since: number): GuardWindow {
+    const args = [who, platform, country, since] as const;
     const totals = this.sql<[string, string, string, number], { orders: number; ended: number | null; delivered: number | null }>(
       `SELECT count(*) AS orders, sum(status != 'active') AS ended, sum(status != 'active' AND delivered = 1) AS delivered
-       FROM orders WHERE account_id = ? AND platform = ? AND country = ? AND created_at > ?`,
+       FROM orders WHERE ${by} = ? AND platform = ? AND country = ? AND created_at > ?`,
     ).get(...args)!;
     return {
       orders: totals.orders,
@@ -600,14 +605,12 @@ export class SqliteStore implements Store {
       list: () =>
         this.sql<[string, string, string, number], { created_at: number; ended: number; delivered: number }>(
           `SELECT created_at, status != 'active' AS ended, delivered
-           FROM orders WHERE account_id = ? AND platform = ? AND country = ? AND created_at > ? ORDER BY created_at`,
+           FROM orders WHERE ${by} = ? AND platform = ? AND country = ? AND created_at > ? ORDER BY created_at`,
         )
           .all(...args)
           .map((r) => ({ createdAt: r.created_at, ended: r.ended === 1, delivered: r.delivered === 1 })),
     };
   }
-
-
 
   async numbersInUse(now: number): Promise<{ source: string; platform: string; country: string; count: number }[]> {
     return this
@@ -1036,23 +1039,7 @@ export class SqliteStore implements Store {
   }
 
   sourceGuardWindow(source: string, platform: string, country: string, since: number): GuardWindow {
-    const args = [source, platform, country, since] as const;
-    const totals = this.sql<[string, string, string, number], { orders: number; ended: number | null; delivered: number | null }>(
-      `SELECT count(*) AS orders, sum(status != 'active') AS ended, sum(status != 'active' AND delivered = 1) AS delivered
-       FROM orders WHERE source = ? AND platform = ? AND country = ? AND created_at > ?`,
-    ).get(...args)!;
-    return {
-      orders: totals.orders,
-      ended: totals.ended ?? 0,
-      delivered: totals.delivered ?? 0,
-      list: () =>
-        this.sql<[string, string, string, number], { created_at: number; ended: number; delivered: number }>(
-          `SELECT created_at, status != 'active' AS ended, delivered
-           FROM orders WHERE source = ? AND platform = ? AND country = ? AND created_at > ? ORDER BY created_at`,
-        )
-          .all(...args)
-          .map((r) => ({ createdAt: r.created_at, ended: r.ended === 1, delivered: r.delivered === 1 })),
-    };
+    return this.window('source', source, platform, country, since);
   }
 
   async sourceStats(now: number): Promise<SourceStats[]> {
