@@ -298,6 +298,8 @@ describe('pure routing helpers', () => {
     // A sender that names another platform, or a text with no code, completes nothing.
     expect(chooseOrder(both, 'Telegram', 'Telegram code 12345')).toBeNull();
     expect(chooseOrder(both, 'Vodafone', 'Welcome to Vodafone UK')).toBeNull();
+    // Meta sends Instagram codes under another of its names: the text decides then.
+    expect(chooseOrder([order('a', 'instagram', 1)], 'Facebook', '123456 is your Instagram code')!.id).toBe('a');
     expect(chooseOrder(both, '+15550100100', 'code 123456')!.id).toBe('b');
     expect(chooseOrder([], 'x', 'y')).toBeNull();
   });

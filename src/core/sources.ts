@@ -303,8 +303,8 @@ export function markedUp(price: Micros, record: SourceRecord): Micros {
 /**
  * Which active order on a number an inbound SMS is for. Only an order whose platform's code can
  * be read from the text, and (when the sender is a platform's name, as most senders are) only
- * an order of that platform: a WhatsApp code must not complete an Instagram order, and a
- * carrier's "welcome" text completes nothing. Among those, the one whose platform the sender or
+ * an order of that platform or one the text names: a WhatsApp code must not complete an
+ * Instagram order, and a carrier's "welcome" text completes nothing. Among those, the one whose platform the sender or
  * the text names (the sender counts more); among equals, the newest.
  */
 export function chooseOrder(candidates: readonly OrderRecord[], sender: string, text: string): OrderRecord | null {
@@ -316,11 +316,14 @@ export function chooseOrder(candidates: readonly OrderRecord[], sender: string, 
   // Newest first, so that a tie keeps the newest.
   const newestFirst = [...candidates].sort((a, b) => b.createdAt - a.createdAt);
   for (const order of newestFirst) {
-    if (senderNames.size > 0 && !senderNames.has(order.platform)) continue;
-    if (extractCode(text, { platform: order.platform }) === null) continue;
     const platform = PLATFORMS.find((p) => p.id === order.platform);
     const names = platform ? namesOf(platform) : [];
-    const score = (names.some((n) => from.includes(n)) ? 2 : 0) + (names.some((n) => body.includes(n)) ? 1 : 0);
+    const inText = names.some((n) => body.includes(n));
+    // A sender naming another platform rules an order out, unless the text names the order's own
+    // (Meta sends Instagram codes as "Facebook").
+    if (senderNames.size > 0 && !senderNames.has(order.platform) && !inText) continue;
+    if (extractCode(text, { platform: order.platform }) === null) continue;
+    const score = (names.some((n) => from.includes(n)) ? 2 : 0) + (inText ? 1 : 0);
     if (score > bestScore) {
       best = order;
       bestScore = score;
