@@ -43,7 +43,7 @@ export const EXIT_CODE_HELP: ReadonlyArray<readonly [number, string]> = [
   [EXIT.ok, 'success'],
   [EXIT.bug, 'unexpected error (a bug)'],
   [EXIT.usage, 'usage error: unknown command or option, invalid argument (also a 400 from the broker, such as an unknown platform, and 413)'],
-  [EXIT.auth, 'not authenticated (401) or no API key configured'],
+  [EXIT.auth, 'not authenticated (401), not allowed (403) or no API key configured'],
   [EXIT.balance, 'insufficient balance (402)'],
   [EXIT.noCode, 'no code: the wait timed out, the order expired, was cancelled or failed'],
   [EXIT.notFound, 'not found (404)'],

@@ -77,6 +77,8 @@ export const ERROR_CODES: Readonly<Record<number, readonly string[]>> = {
   400: ['invalid_request', 'unknown_platform', 'unknown_country', 'batch_too_large'],
   401: ['unauthorized'],
   402: ['insufficient_balance'],
+  // Not in API.md §4: the inbound endpoint of issue 7 refuses a gateway whose signature fails.
+  403: ['forbidden'],
   404: ['not_found'],
   409: ['order_not_active'],
   413: ['payload_too_large'],
