@@ -158,6 +158,7 @@ describe('order state machine', () => {
       endedAt: null,
       refunded: false,
       smsDueAt: null,
+      retriedAt: null,
       messages: [
         { code: '111111', text: 'first 111111', receivedAt: 1 },
         { code: '847291', text: 'Your Instagram code is 847291', receivedAt: 2 },

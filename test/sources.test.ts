@@ -195,10 +195,10 @@ describe('inbound messages', () => {
     const { accountId } = await fundedAccount(core, 5 * USD);
     await gateway(core, 'script', 0, ['+447700900955']);
     const order = await core.order(accountId, { platform: 'instagram', country: 'gb' });
-    await sms(core, 'script', { to: order.phone, from: 'WhatsApp', text: 'Your WhatsApp code: 482-913' });
+    await sms(core, 'script', { to: order.phone, from: 'Telegram', text: 'Telegram code: 48291' });
     await sms(core, 'script', { to: order.phone, from: 'Vodafone', text: 'Welcome to Vodafone UK' });
     expect(await core.getOrder(accountId, order.order_id)).toMatchObject({ status: 'active', code: null });
-    expect((await core.inbox()).map((m) => m.from)).toEqual(['Vodafone', 'WhatsApp']);
+    expect((await core.inbox()).map((m) => m.from)).toEqual(['Vodafone', 'Telegram']);
     await sms(core, 'script', { to: order.phone, from: 'Instagram', text: '771204 is your Instagram code' });
     expect(await core.getOrder(accountId, order.order_id)).toMatchObject({ status: 'completed', code: '771204' });
   });
@@ -211,10 +211,12 @@ describe('inbound messages', () => {
     const order = await core.order(accountId, { platform: 'instagram', country: 'gb' });
     const at = (ms: number): string => new Date(clock.now() + ms).toISOString();
     await sms(core, 'script', { to: order.phone, from: 'Instagram', text: '111111 is your Instagram code', received_at: at(0), id: 'a' });
-    clock.advance(10_000);
+    clock.advance(120_000);
     await core.retry(accountId, order.order_id);
-    // A copy of an older message, delivered late by the gateway, is not the new code.
-    await sms(core, 'script', { to: order.phone, from: 'Instagram', text: '000000 is your Instagram code', received_at: at(-20_000), id: 'old' });
+    // A copy of an older message, delivered late by the gateway, is not the new code; nor is a
+    // backlog message the gateway received between the first code and the retry.
+    await sms(core, 'script', { to: order.phone, from: 'Instagram', text: '000000 is your Instagram code', received_at: at(-130_000), id: 'old' });
+    await sms(core, 'script', { to: order.phone, from: 'Instagram', text: '333333 is your Instagram code', received_at: at(-90_000), id: 'backlog' });
     expect((await core.getOrder(accountId, order.order_id)).status).toBe('active');
     await sms(core, 'script', { to: order.phone, from: 'Instagram', text: '222222 is your Instagram code', received_at: at(0), id: 'b' });
     expect(await core.getOrder(accountId, order.order_id)).toMatchObject({ status: 'completed', codes: ['111111', '222222'] });
@@ -300,6 +302,8 @@ describe('pure routing helpers', () => {
     expect(chooseOrder(both, 'Vodafone', 'Welcome to Vodafone UK')).toBeNull();
     // Meta sends Instagram codes under another of its names: the text decides then.
     expect(chooseOrder([order('a', 'instagram', 1)], 'Facebook', '123456 is your Instagram code')!.id).toBe('a');
+    expect(chooseOrder([order('a', 'instagram', 1)], 'Meta', 'Your code is 123456')!.id).toBe('a');
+    expect(chooseOrder([order('f', 'facebook', 2), order('i', 'instagram', 1)], 'Facebook', '123456 is your Instagram code')!.id).toBe('i');
     expect(chooseOrder(both, '+15550100100', 'code 123456')!.id).toBe('b');
     expect(chooseOrder([], 'x', 'y')).toBeNull();
   });
@@ -411,6 +415,38 @@ describe('an upstream that hangs', () => {
       expect(hanging.length).toBeGreaterThan(0);
       expect(hanging.every((res) => res.socket !== null && !res.socket.destroyed)).toBe(true);
       expect((await core.store.getOrder(bought.order_id))!.status).toBe('active');
+    } finally {
+      upstream.closeAllConnections();
+      await new Promise((resolve) => upstream.close(resolve));
+    }
+  }, 20_000);
+
+  it('does not let an order expire while its poll may still bring the code', async () => {
+    const held: ServerResponse[] = [];
+    const upstream = createServer((req, res) => {
+      const json = (body: unknown): void => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      if (req.url === '/api/v1/services/pricelistByCountry') return json([{ c: 'us', services: [{ s: 'instagram', p: 0.01 }] }]);
+      if (req.method === 'POST' && req.url === '/api/v1/activations') return json({ id: 7, number: '+15550100778' });
+      held.push(res); // answered by the test, after the order's expiry has passed
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/api/v1`;
+    try {
+      const { core } = makeCore({ orderTtlMs: 1_000 });
+      const { accountId } = await fundedAccount(core, 5 * USD);
+      await core.addSource({ name: 'upstream', kind: 'tempnumber', secret: 'upstream-key', settings: { baseUrl: base, pollMs: 20 } });
+      const order = await core.order(accountId, { platform: 'instagram', country: 'us' });
+      await until(async () => {
+        await core.processDue();
+        return held.length > 0;
+      }, 5000, 'a poll upstream');
+      // The expiry passes while the poll is out; due work runs meanwhile.
+      await until(() => Date.now() > Date.parse(order.expires_at) + 100, 5000, 'the expiry');
+      await core.processDue();
+      expect((await core.store.getOrder(order.order_id))!.status).toBe('active');
+      held[0]!.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 7, status: 'smsReceived', message: 'Your Instagram code is 615243', code: '615243' }));
+      await until(async () => (await core.store.getOrder(order.order_id))!.status !== 'active', 5000, 'the poll to land');
+      expect(await core.getOrder(accountId, order.order_id)).toMatchObject({ status: 'completed', code: '615243', refunded: false });
     } finally {
       upstream.closeAllConnections();
       await new Promise((resolve) => upstream.close(resolve));

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Clock } from '../src/core/clock.js';
 import type { Order } from '../src/core/order.js';
 import type { BrokerCore, SourceAlert } from '../src/core/service.js';
+import type { SqliteStore } from '../src/store/sqlite.js';
 import { startFakeTempNumber, type FakeActivation, type FakeTempNumber, type FakeTempNumberOptions } from './support/fake-tempnumber.js';
 import { failure, fundedAccount, makeCore, sleep } from './helpers.js';
 
@@ -440,7 +441,7 @@ describe('TempNumber upstream', () => {
       expect(count(r.fake, 'POST', CREATE_PATH)).toBe(0);
     });
 
-    it('a price that moved above the limit upstream: nothing is sold, and the operator learns of the number bought', async () => {
+    it('a price that moved above the limit upstream: nothing is bought, nothing is sold', async () => {
       const r = await rig();
       await r.core.order(r.accountId, { platform: 'instagram', country: 'us' }); // caches the list at 0.15
       r.fake.setPrice('instagram', 'us', 0.25);
@@ -448,10 +449,29 @@ describe('TempNumber upstream', () => {
       expect(err.code).toBe('invalid_request');
       expect(err.message).toMatch(/above your limit/);
       expect(await balance(r.core, r.accountId)).toBe(4.8);
-      expect(count(r.fake, 'POST', CREATE_PATH, 200)).toBe(2);
+      // The 409 named the new price; it was checked against the limit before a second try.
+      expect(count(r.fake, 'POST', CREATE_PATH, 409)).toBe(1);
+      expect(count(r.fake, 'POST', CREATE_PATH, 200)).toBe(1);
+      expect(r.fake.activations.size).toBe(1);
       const [overview] = (await r.core.sourceOverview()).filter((s) => s.source === 'upstream');
-      expect(overview!.lastError).toMatchObject({ code: 'orphaned_activation', message: expect.stringMatching(/bought but no order was placed/) });
+      expect(overview!.lastError).toMatchObject({ code: 'price_changed' });
       expect((await r.core.audit()).violations).toEqual([]);
+    });
+
+    it('a tier discount never sells an upstream number below its cost, and a balance short of the cost buys nothing', async () => {
+      const r = await rig();
+      await r.core.removeSource('upstream');
+      await r.core.addSource({ name: 'upstream', kind: 'tempnumber', secret: r.fake.apiKey, settings: { baseUrl: r.fake.url, pollMs: POLL_MS } });
+      // A VIP customer (15% off) with $0.14 left: 0.15 upstream, no markup.
+      const db = (r.core.store as SqliteStore).db;
+      db.prepare('UPDATE accounts SET completed_orders = 100 WHERE id = ?').run(r.accountId);
+      const vip = await r.core.register({ credit: 140_000 });
+      db.prepare('UPDATE accounts SET completed_orders = 100 WHERE id = ?').run(vip.account_id);
+      const err = await failure(r.core.order(vip.account_id, { platform: 'instagram', country: 'us' }));
+      expect(err.code).toBe('insufficient_balance');
+      expect(count(r.fake, 'POST', CREATE_PATH)).toBe(0);
+      // With the money, the price is the cost (0.15), not 0.15 less 15%.
+      expect((await r.core.order(r.accountId, { platform: 'instagram', country: 'us' })).price).toBe(0.15);
     });
 
     it('two requests with one idempotency key at once buy one number upstream and charge once', async () => {

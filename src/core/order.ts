@@ -43,8 +43,10 @@ export interface OrderRecord {
   completedAt: number | null;
   endedAt: number | null;
   refunded: boolean;
-  /** When the next SMS is due from a simulated source; null when none is coming. */
+  /** When the next SMS is due (a simulated one, or the next poll of an upstream); null when none is scheduled. */
   smsDueAt: number | null;
+  /** When it was last retried; null if never. */
+  retriedAt: number | null;
   /** SMS accepted for this order, oldest first. */
   messages: ReceivedSms[];
 }

@@ -174,7 +174,7 @@ export type SmsOutcome =
 
 export interface DueWork {
   /** Orders whose scheduled SMS is due (before their expiry). */
-  deliveries: { orderId: string; platform: string; source: string; dueAt: number }[];
+  deliveries: { orderId: string; platform: string; source: string; dueAt: number; expiresAt: number }[];
   /** Active orders past `expires_at` with no SMS due before it. */
   expiries: { orderId: string; expiresAt: number }[];
 }

@@ -99,6 +99,9 @@ export interface SourceAlert {
   message: string;
 }
 
+/** A cost in whole cents, rounded up: the lowest price that does not sell below it. */
+const atLeastCents = (cost: Micros): Micros => Math.ceil(cost / MICROS_PER_CENT) * MICROS_PER_CENT;
+
 /** TempNumber's own delivery rule: from the 5th activation of a service in a country in 24 h, 7% must get an SMS. */
 const UPSTREAM_DELIVERY_RULE: DeliveryGuard = { minOrders: 5, minRate: 0.07, windowMs: 24 * 3600_000 };
 /** How long a source that answered "out of money" or "refused" is left out of routing. */
@@ -107,6 +110,8 @@ const SOURCE_PAUSE_MS = 60_000;
 const UPSTREAM_BACKOFF_MS = 10_000;
 /** A poll holds its due time this long, longer than its HTTP call may take. */
 const POLL_LEASE_MS = 20_000;
+/** How soon to look again at work that is due but taken (a poll in flight). */
+const BUSY_RECHECK_MS = 100;
 /** How far a gateway's clock may be off ours when telling whether a message came after an order. */
 const INBOUND_CLOCK_SKEW_MS = 60_000;
 
@@ -510,6 +515,12 @@ export class BrokerCore {
     const settled = await this.waitForEnd(id, { timeoutMs, signal: options.signal, release: options.release });
     if (settled.status !== 'active') return toOrderView(settled);
     if (options.release?.aborted && !options.signal?.aborted) return toOrderView(settled);
+    // A poll of this order still in flight may be bringing the code: its answer comes first.
+    if (this.polling.has(id)) {
+      await this.polling.get(id);
+      const polled = (await this.store.getOrder(id))!;
+      if (polled.status !== 'active') return toOrderView(polled);
+    }
     const outcome = options.signal?.aborted ? 'cancelled' : 'expired';
     const ended = await this.store.endOrder(id, outcome, this.now());
     if (ended) {
@@ -699,7 +710,9 @@ export class BrokerCore {
       } catch (err) {
         options.onError?.(err);
       }
-      const ms = next === null ? maxSleep : Math.min(maxSleep, Math.max(0, next - this.now()));
+      // Something still due after a full pass is a poll in flight (here or in another process):
+      // its end wakes this loop, so look again only shortly rather than at once, in a spin.
+      const ms = next === null ? maxSleep : Math.min(maxSleep, Math.max(BUSY_RECHECK_MS, next - this.now()));
       if (signal.aborted) break;
       await new Promise<void>((resolve) => {
         const done = (): void => {
@@ -859,8 +872,8 @@ export class BrokerCore {
         storedAt: now,
         codeFor: (platform) => extractCode(m.text, { platform })?.code ?? null,
       },
-      // A message the gateway received before the order existed is not its code.
-      (orders) => chooseOrder(orders.filter((o) => o.createdAt - INBOUND_CLOCK_SKEW_MS <= m.receivedAt), m.from, m.text),
+      // A message the gateway received before the order existed (or was retried) is not its code.
+      (orders) => chooseOrder(orders.filter((o) => Math.max(o.createdAt, o.retriedAt ?? 0) - INBOUND_CLOCK_SKEW_MS <= m.receivedAt), m.from, m.text),
     );
     if (!outcome.duplicate && outcome.order) this.publish('sms.received', outcome.order);
     return parsed.reply;
@@ -872,9 +885,10 @@ export class BrokerCore {
     platform: Platform,
     country: string,
     now: number,
+    affordable: (cost: Micros) => Promise<void>,
   ): Promise<{ id: string; phone: string; price: Micros; status: string } | null> {
     let expected = route.cost;
-    // Once more at most, when its price moved since the list was read.
+    // Once more at most, when its price moved since the list was read, if the customer can pay the new one.
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         return await source.upstream.activate(platform.id, country, expected);
@@ -883,6 +897,7 @@ export class BrokerCore {
         await this.upstreamFailed(source.name, err, 'createActivation', now, `${platform.id}/${country}`);
         if (err.kind !== 'price_changed' || err.newPrice === undefined || attempt > 0) return null;
         expected = err.newPrice;
+        await affordable(expected);
       }
     }
     return null;
@@ -923,9 +938,9 @@ export class BrokerCore {
   }
 
   /** Checks, before anything is bought upstream, what the order's transaction will check again. */
-  private async precheck(input: PlaceOrderInput, base: Micros): Promise<void> {
+  private async precheck(input: PlaceOrderInput): Promise<void> {
     const account = await this.requireAccount(input.accountId);
-    const price = discounted(base, tierFor(await this.store.completedOrders(input.accountId)).discountPercent);
+    const price = input.priceFor(await this.store.completedOrders(input.accountId));
     input.admit?.((since) => this.store.guardWindow(input.accountId, input.platform, input.country, since));
     if (input.maxPrice !== undefined && price > input.maxPrice) throw aboveLimit(price, input.maxPrice);
     if (account.balance < price) {
@@ -941,7 +956,7 @@ export class BrokerCore {
    * work: the poll first claims its due time (moving it past the poll's own timeout, so neither
    * this loop nor another process starts it again), then asks the upstream.
    */
-  private startPoll(source: Extract<LiveSource, { kind: 'tempnumber' }>, due: { orderId: string; platform: string; dueAt: number }): void {
+  private startPoll(source: Extract<LiveSource, { kind: 'tempnumber' }>, due: { orderId: string; platform: string; dueAt: number; expiresAt: number }): void {
     if (this.polling.has(due.orderId)) return;
     const poll = this.pollUpstream(source, due)
       .catch((err: unknown) => {
@@ -956,8 +971,11 @@ export class BrokerCore {
    * anything else polls again later, later still when the upstream asks for patience. A
    * cancelled order is not polled: its late SMS is ignored.
    */
-  private async pollUpstream(source: Extract<LiveSource, { kind: 'tempnumber' }>, due: { orderId: string; platform: string; dueAt: number }): Promise<void> {
-    const lease = this.now() + POLL_LEASE_MS;
+  private async pollUpstream(source: Extract<LiveSource, { kind: 'tempnumber' }>, due: { orderId: string; platform: string; dueAt: number; expiresAt: number }): Promise<void> {
+    // Below the expiry, so the order does not expire while its poll may still bring the code.
+    const lease = Math.min(this.now() + POLL_LEASE_MS, due.expiresAt - 1);
+    // No time left for a poll: the order expires (and is refunded) on time instead.
+    if (lease <= due.dueAt) return this.store.dropDelivery(due.orderId, due.dueAt);
     if (!(await this.store.reschedule(due.orderId, due.dueAt, lease))) return;
     const activation = await this.store.activation(due.orderId);
     if (!activation) return this.store.dropDelivery(due.orderId, lease);
@@ -1172,18 +1190,19 @@ export class BrokerCore {
     for (const route of await this.route(platform, requested, now)) {
       const { source, country } = route;
       let base = route.listPrice ?? this.listPrice(prices, platform, country);
-      if (limits.maxPrice !== undefined && discounted(base, discount) > limits.maxPrice) {
-        refusal ??= aboveLimit(discounted(base, discount), limits.maxPrice);
+      // An upstream number is never sold below what it costs, whatever the tier discount.
+      let floor = source.kind === 'tempnumber' ? atLeastCents(route.cost) : 0;
+      const expected = Math.max(discounted(base, discount), floor);
+      if (limits.maxPrice !== undefined && expected > limits.maxPrice) {
+        refusal ??= aboveLimit(expected, limits.maxPrice);
         continue;
       }
-      let floor = 0;
       const input: PlaceOrderInput = {
         accountId,
         orderId: newOrderId(now),
         platform: platform.id,
         country,
         source: source.name,
-        // An upstream number is never sold below what it cost, whatever the tier discount.
         priceFor: (completed) => Math.max(discounted(base, tierFor(completed).discountPercent), floor),
         admit: (stats) => this.admit(platform, country, now, stats),
         maxPrice: limits.maxPrice,
@@ -1201,15 +1220,18 @@ export class BrokerCore {
           input.pickPhone = (taken) => source.numbers.pickPhone(platform.id, country, taken);
         } else if (source.kind === 'tempnumber') {
           // Checked before buying upstream, so a short balance costs nothing there; the transaction checks again.
-          await this.precheck(input, base);
-          const activation = await this.activateUpstream(source, route, platform, country, now);
+          await this.precheck(input);
+          const priced = (cost: Micros): void => {
+            base = markedUp(cost, source.record);
+            floor = atLeastCents(cost);
+          };
+          const activation = await this.activateUpstream(source, route, platform, country, now, async (cost) => {
+            priced(cost);
+            await this.precheck(input);
+          });
           if (!activation) continue;
           bought = activation;
-          floor = Math.ceil(activation.price / MICROS_PER_CENT) * MICROS_PER_CENT;
-          if (activation.price !== route.cost) {
-            base = markedUp(activation.price, source.record);
-            await this.precheck(input, base);
-          }
+          priced(activation.price);
           input.pickPhone = () => activation.phone;
           input.upstream = { activationId: activation.id, cost: activation.price, status: activation.status };
           input.smsDueAt = now + (source.record.settings.pollMs ?? DEFAULT_POLL_MS);
@@ -1365,7 +1387,8 @@ export class BrokerCore {
         if (rec.status !== 'active' || now >= deadline || stopped()) return rec;
         // With a scheduler, its events wake this wait; without one, this wait wakes itself when something falls due.
         const next = this.schedulerRunning ? deadline : Math.min(deadline, rec.smsDueAt ?? Infinity, rec.expiresAt);
-        if (watch.version === seen) await this.sleepUntilChange(watch, Math.max(0, next - now), signals);
+        // Still due after catching up: a poll in flight; its end wakes this wait, so do not spin.
+        if (watch.version === seen) await this.sleepUntilChange(watch, next <= now ? Math.min(BUSY_RECHECK_MS, deadline - now) : next - now, signals);
       }
     } finally {
       if (--watch.refs === 0) this.watched.delete(orderId);

@@ -302,15 +302,15 @@ export function markedUp(price: Micros, record: SourceRecord): Micros {
 
 /**
  * Which active order on a number an inbound SMS is for. Only an order whose platform's code can
- * be read from the text, and (when the sender is a platform's name, as most senders are) only
- * an order of that platform or one the text names: a WhatsApp code must not complete an
- * Instagram order, and a carrier's "welcome" text completes nothing. Among those, the one whose platform the sender or
- * the text names (the sender counts more); among equals, the newest.
+ * be read from the text, and (when the sender is a platform's name, as most senders are) only an
+ * order of that platform, of the same company, or one the text names: a Telegram code must not
+ * complete an Instagram order, and a carrier's "welcome" text completes nothing. Among those, the
+ * one whose platform the text or the sender names (the text counts more); among equals, the newest.
  */
 export function chooseOrder(candidates: readonly OrderRecord[], sender: string, text: string): OrderRecord | null {
   const from = words(sender);
   const body = words(text);
-  const senderNames = new Set(PLATFORMS.filter((p) => namesOf(p).some((n) => from.includes(n))).map((p) => p.id));
+  const senderNames = new Set(PLATFORMS.filter((p) => namesOf(p).some((n) => from.includes(n))).flatMap((p) => SAME_SENDERS[p.id] ?? [p.id]));
   let best: OrderRecord | null = null;
   let bestScore = -1;
   // Newest first, so that a tie keeps the newest.
@@ -323,7 +323,8 @@ export function chooseOrder(candidates: readonly OrderRecord[], sender: string, 
     // (Meta sends Instagram codes as "Facebook").
     if (senderNames.size > 0 && !senderNames.has(order.platform) && !inText) continue;
     if (extractCode(text, { platform: order.platform }) === null) continue;
-    const score = (names.some((n) => from.includes(n)) ? 2 : 0) + (inText ? 1 : 0);
+    // The text naming the platform outranks the sender (Meta sends for several of its own).
+    const score = (inText ? 2 : 0) + (names.some((n) => from.includes(n)) ? 1 : 0);
     if (score > bestScore) {
       best = order;
       bestScore = score;
@@ -331,6 +332,10 @@ export function chooseOrder(candidates: readonly OrderRecord[], sender: string, 
   }
   return best;
 }
+
+/** Platforms whose codes come under one another's sender names. */
+const META = ['facebook', 'instagram', 'whatsapp'];
+const SAME_SENDERS: Record<string, readonly string[]> = { facebook: META, instagram: META, whatsapp: META };
 
 /** Text as ` word word `, folded, so that names match whole words only. */
 const words = (s: string): string => ` ${s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim()} `;

@@ -91,11 +91,18 @@ export class TempNumber implements Upstream {
         body: json === undefined ? undefined : JSON.stringify(json),
         headersTimeout: timeout,
         bodyTimeout: timeout,
+        // One limit for the whole call (connecting, headers, body): a poll must end within its lease.
+        signal: AbortSignal.timeout(timeout),
       });
     } catch (err) {
       throw new UpstreamError('unavailable', `TempNumber cannot be reached: ${err instanceof Error ? err.message : String(err)}`);
     }
-    const text = await res.body.text();
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch (err) {
+      throw new UpstreamError('unavailable', `TempNumber's answer was cut off: ${err instanceof Error ? err.message : String(err)}`);
+    }
     let body: unknown = null;
     try {
       body = text === '' ? null : JSON.parse(text);

@@ -230,5 +230,7 @@ export const MIGRATIONS: readonly string[] = [
   -- The success floor reads a source's last ended orders on every order: an index of ended ones only.
   CREATE INDEX orders_source_ended ON orders(source, created_at) WHERE status != 'active';
   CREATE INDEX orders_source_guard ON orders(source, platform, country, created_at);
+  -- An inbound SMS for a retried order must have come after the retry.
+  ALTER TABLE orders ADD COLUMN retried_at INTEGER;
   `,
 ];

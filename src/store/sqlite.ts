@@ -75,6 +75,7 @@ interface OrderRow {
   refunded: number;
   sms_due_at: number | null;
   delivered: number;
+  retried_at: number | null;
 }
 
 interface SourceRow {
@@ -509,8 +510,8 @@ export class SqliteStore implements Store {
   async retryOrder(orderId: string, at: number, smsDueAt: number | null): Promise<OrderRecord | null> {
     return this.write((): OrderRecord | null => {
       const retried = this.sql(
-        "UPDATE orders SET status = 'active', completed_at = NULL, sms_due_at = ? WHERE id = ? AND status = 'completed' AND expires_at > ? RETURNING account_id",
-      ).get(smsDueAt, orderId, at) as { account_id: string } | undefined;
+        "UPDATE orders SET status = 'active', completed_at = NULL, sms_due_at = ?, retried_at = ? WHERE id = ? AND status = 'completed' AND expires_at > ? RETURNING account_id",
+      ).get(smsDueAt, at, orderId, at) as { account_id: string } | undefined;
       if (!retried) return null;
       this.stmt.completedDelta.run(-1, retried.account_id);
       return this.readOrder(orderId);
@@ -519,13 +520,13 @@ export class SqliteStore implements Store {
 
   async dueWork(now: number, limit: number): Promise<DueWork> {
     const deliveries = this
-      .sql<[number, number], { id: string; platform: string; source: string; sms_due_at: number }>(
-        `SELECT id, platform, source, sms_due_at FROM orders
+      .sql<[number, number], { id: string; platform: string; source: string; sms_due_at: number; expires_at: number }>(
+        `SELECT id, platform, source, sms_due_at, expires_at FROM orders
          WHERE status = 'active' AND sms_due_at IS NOT NULL AND sms_due_at <= ? AND sms_due_at < expires_at
          ORDER BY sms_due_at LIMIT ?`,
       )
       .all(now, limit)
-      .map((r) => ({ orderId: r.id, platform: r.platform, source: r.source, dueAt: r.sms_due_at }));
+      .map((r) => ({ orderId: r.id, platform: r.platform, source: r.source, dueAt: r.sms_due_at, expiresAt: r.expires_at }));
     const expiries = this
       .sql<[number, number], { id: string; expires_at: number }>(
         `SELECT id, expires_at FROM orders
@@ -1145,6 +1146,7 @@ export class SqliteStore implements Store {
       endedAt: row.ended_at,
       refunded: row.refunded === 1,
       smsDueAt: row.sms_due_at,
+      retriedAt: row.retried_at,
       messages,
     };
   }
