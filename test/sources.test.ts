@@ -387,17 +387,33 @@ describe('secrets in the server log', () => {
   }, 30_000);
 });
 
+/**
+ * A TempNumber stand-in that sells one number at once and holds every poll of it for the test to
+ * answer (or never): for what happens while a poll is out. Closed by `stop`.
+ */
+async function holdingUpstream(activation: { id: number; number: string }): Promise<{ base: string; held: ServerResponse[]; stop(): Promise<void> }> {
+  const held: ServerResponse[] = [];
+  const upstream = createServer((req, res) => {
+    const json = (body: unknown): void => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (req.url === '/api/v1/services/pricelistByCountry') return json([{ c: 'us', services: [{ s: 'instagram', p: 0.01 }] }]);
+    if (req.method === 'POST' && req.url === '/api/v1/activations') return json(activation);
+    held.push(res);
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  return {
+    base: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/api/v1`,
+    held,
+    async stop() {
+      upstream.closeAllConnections();
+      await new Promise((resolve) => upstream.close(resolve));
+    },
+  };
+}
+
 describe('an upstream that hangs', () => {
   it('holds up no other due work: a simulated SMS still arrives while a poll waits on the upstream', async () => {
-    const hanging: ServerResponse[] = [];
-    const upstream = createServer((req, res) => {
-      const json = (body: unknown): void => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      if (req.url === '/api/v1/services/pricelistByCountry') return json([{ c: 'us', services: [{ s: 'instagram', p: 0.01 }] }]);
-      if (req.method === 'POST' && req.url === '/api/v1/activations') return json({ id: 1, number: '+15550100777' });
-      hanging.push(res); // GET /activations/1: never answered
-    });
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    const base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/api/v1`;
+    // GET /activations/1 is never answered.
+    const { base, held: hanging, stop } = await holdingUpstream({ id: 1, number: '+15550100777' });
     try {
       const { core } = makeCore({ simulator: { delayMs: 20 } });
       const { accountId } = await fundedAccount(core, 5 * USD);
@@ -416,21 +432,13 @@ describe('an upstream that hangs', () => {
       expect(hanging.every((res) => res.socket !== null && !res.socket.destroyed)).toBe(true);
       expect((await core.store.getOrder(bought.order_id))!.status).toBe('active');
     } finally {
-      upstream.closeAllConnections();
-      await new Promise((resolve) => upstream.close(resolve));
+      await stop();
     }
   }, 20_000);
 
   it('does not let an order expire while its poll may still bring the code', async () => {
-    const held: ServerResponse[] = [];
-    const upstream = createServer((req, res) => {
-      const json = (body: unknown): void => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      if (req.url === '/api/v1/services/pricelistByCountry') return json([{ c: 'us', services: [{ s: 'instagram', p: 0.01 }] }]);
-      if (req.method === 'POST' && req.url === '/api/v1/activations') return json({ id: 7, number: '+15550100778' });
-      held.push(res); // answered by the test, after the order's expiry has passed
-    });
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    const base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/api/v1`;
+    // The poll is answered by the test, after the order's expiry has passed.
+    const { base, held, stop } = await holdingUpstream({ id: 7, number: '+15550100778' });
     try {
       const { core } = makeCore({ orderTtlMs: 1_000 });
       const { accountId } = await fundedAccount(core, 5 * USD);
@@ -448,8 +456,7 @@ describe('an upstream that hangs', () => {
       await until(async () => (await core.store.getOrder(order.order_id))!.status !== 'active', 5000, 'the poll to land');
       expect(await core.getOrder(accountId, order.order_id)).toMatchObject({ status: 'completed', code: '615243', refunded: false });
     } finally {
-      upstream.closeAllConnections();
-      await new Promise((resolve) => upstream.close(resolve));
+      await stop();
     }
   }, 20_000);
 });
