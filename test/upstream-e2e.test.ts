@@ -58,7 +58,7 @@ describe('a broker on TempNumber, end to end', () => {
 
     const overview = await runTn(['admin', 'sources', '--db', db, '--json'], env);
     expect(JSON.parse(overview.stdout)).toMatchObject({
-      sources: [{ source: 'upstream', kind: 'tempnumber', enabled: true, active_orders: 0, success_rate: 1, errors_last_hour: 0 }],
+      sources: [{ source: 'upstream', kind: 'tempnumber', enabled: true, active_orders: 0, success_rate: 1, errors_last_hour: 0, upstream_balance: 99.85 }],
     });
     const audit = await runTn(['admin', 'audit', '--db', db], env);
     expect(audit.code).toBe(0);

@@ -92,6 +92,15 @@ export interface DeliveryGuard {
 
 export const DEFAULT_DELIVERY_GUARD: DeliveryGuard = { minOrders: 5, minRate: 0.07, windowMs: 24 * 3600_000 };
 
+/** A source as `tn admin sources` shows it. */
+export interface SourceOverview extends SourceStats {
+  kind: string;
+  enabled: boolean;
+  belowFloor: boolean;
+  /** An upstream's balance, when asked for and known. */
+  upstreamBalance: Micros | null;
+}
+
 /** Something the operator should act on: an upstream out of money, refusing our key, and the like. */
 export interface SourceAlert {
   source: string;
@@ -1101,18 +1110,29 @@ export class BrokerCore {
   }
 
   /** Per source: active orders, the last day's success and delivery time, errors of the last hour. */
-  async sourceOverview(): Promise<(SourceStats & { kind: string; enabled: boolean; belowFloor: boolean })[]> {
+  async sourceOverview(options: { balances?: boolean } = {}): Promise<SourceOverview[]> {
     await this.catchUp();
     const sources = await this.registry.all();
     const stats = await this.store.sourceStats(this.now());
-    const out = [];
+    const out: SourceOverview[] = [];
     for (const st of stats) {
       const source = sources.find((s) => s.name === st.source);
-      out.push({ ...st, kind: source?.kind ?? 'removed', enabled: source?.enabled ?? false, belowFloor: await this.registry.belowFloor(st.source) });
+      out.push({ ...st, kind: source?.kind ?? 'removed', enabled: source?.enabled ?? false, belowFloor: await this.registry.belowFloor(st.source), upstreamBalance: null });
     }
     for (const source of sources) {
       if (!out.some((o) => o.source === source.name)) {
-        out.push({ source: source.name, kind: source.kind, enabled: source.enabled, belowFloor: false, active: 0, ended: 0, delivered: 0, medianDeliveryMs: null, errorsLastHour: 0, lastError: null });
+        out.push({ source: source.name, kind: source.kind, enabled: source.enabled, belowFloor: false, active: 0, ended: 0, delivered: 0, medianDeliveryMs: null, errorsLastHour: 0, lastError: null, upstreamBalance: null });
+      }
+    }
+    // Asked only on request: it is a call upstream (10 a minute allowed).
+    if (options.balances) {
+      for (const source of sources) {
+        if (source.kind !== 'tempnumber') continue;
+        try {
+          out.find((o) => o.source === source.name)!.upstreamBalance = await source.upstream.balance();
+        } catch (err) {
+          if (err instanceof UpstreamError) await this.upstreamFailed(source.name, err, 'balance', this.now());
+        }
       }
     }
     return out;

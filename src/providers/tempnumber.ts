@@ -79,6 +79,14 @@ export class TempNumber implements Upstream {
     await this.call('updateActivation', 'PUT', `/activations/${encodeURIComponent(activationId)}`, { status: 'retry' });
   }
 
+  /** `GET /user/balance` → `{ balance, reviewBalance }`. */
+  async balance(): Promise<Micros> {
+    const body = (await this.call('balance', 'GET', '/user/balance')) as { balance?: unknown };
+    const micros = typeof body.balance === 'number' ? usdNumberToMicros(Math.round(body.balance * 1e6) / 1e6) : typeof body.balance === 'string' ? usdNumberToMicros(Number(body.balance)) : null;
+    if (micros === null) throw new UpstreamError('unavailable', 'TempNumber answered a balance that is not a USD amount.');
+    return micros;
+  }
+
   private async call(endpoint: UpstreamEndpoint, method: 'GET' | 'POST' | 'PUT', path: string, json?: unknown): Promise<unknown> {
     const wait = (await this.options.limiter?.(endpoint)) ?? 0;
     if (wait > 0) throw new UpstreamError('rate_limited', `Holding back: TempNumber allows ${TEMPNUMBER_LIMITS[endpoint].max} ${endpoint} calls per ${TEMPNUMBER_LIMITS[endpoint].windowMs / 1000} s.`, { retryAfterMs: wait, local: true });

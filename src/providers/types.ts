@@ -37,6 +37,8 @@ export interface Upstream {
   check(activationId: string): Promise<UpstreamCheck>;
   /** Asks for another SMS on the same number. */
   retry(activationId: string): Promise<void>;
+  /** What is left of the operator's money there. */
+  balance(): Promise<Micros>;
 }
 
 export type UpstreamEndpoint = 'createActivation' | 'getActivation' | 'updateActivation' | 'pricelist' | 'balance';

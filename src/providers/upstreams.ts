@@ -23,5 +23,6 @@ export function createUpstream(record: SourceRecord, limiter: (endpoint: Upstrea
     activate: async (platform, country, expectedPrice) => (await get()).activate(platform, country, expectedPrice),
     check: async (id) => (await get()).check(id),
     retry: async (id) => (await get()).retry(id),
+    balance: async () => (await get()).balance(),
   };
 }

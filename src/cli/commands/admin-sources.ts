@@ -267,7 +267,7 @@ export async function runSourceChange(verb: 'disable' | 'enable' | 'remove', nam
 
 export async function runSourcesOverview(opts: { db?: string }, f: Factory): Promise<number> {
   const core = await f.core(opts.db);
-  const rows = (await core.sourceOverview()).map((s) => ({
+  const rows = (await core.sourceOverview({ balances: true })).map((s) => ({
     source: s.source,
     kind: s.kind,
     enabled: s.enabled,
@@ -277,6 +277,7 @@ export async function runSourcesOverview(opts: { db?: string }, f: Factory): Pro
     median_delivery_seconds: s.medianDeliveryMs === null ? null : Math.round(s.medianDeliveryMs / 100) / 10,
     errors_last_hour: s.errorsLastHour,
     below_success_floor: s.belowFloor,
+    upstream_balance: s.upstreamBalance === null ? null : s.upstreamBalance / 1e6,
     last_error: s.lastError ? { at: new Date(s.lastError.at).toISOString(), code: s.lastError.code, message: s.lastError.message } : null,
   }));
   if (f.globals.json) printJson(f.io, { sources: rows });
@@ -287,7 +288,7 @@ export async function runSourcesOverview(opts: { db?: string }, f: Factory): Pro
       rows.map((r) => [
         r.source,
         r.kind,
-        (r.enabled ? 'enabled' : 'disabled') + (r.below_success_floor ? ', below floor' : ''),
+        (r.enabled ? 'enabled' : 'disabled') + (r.below_success_floor ? ', below floor' : '') + (r.upstream_balance === null ? '' : `, ${formatUsd(Math.round(r.upstream_balance * 1e6))} left`),
         String(r.active_orders),
         r.success_rate === null ? '–' : `${percent(r.success_rate)} of ${r.ended_orders_24h}`,
         r.median_delivery_seconds === null ? '–' : `${r.median_delivery_seconds} s`,
