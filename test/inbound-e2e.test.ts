@@ -595,7 +595,17 @@ for (const format of FORMATS) {
       expect(body.orders.every((o) => o.status === 'completed' && format.numbers.some((n) => n.phone === o.phone))).toBe(true);
       const { sources } = (await b.tn('admin', 'sources')) as { sources: unknown[] };
       expect(sources).toEqual([
-        expect.objectContaining({ source: format.name, kind: format.kind, enabled: true, active_orders: 0, ended_orders_24h: body.total, success_rate: 1, errors_last_hour: 0 }),
+        expect.objectContaining({
+          source: format.name,
+          kind: format.kind,
+          enabled: true,
+          active_orders: 0,
+          ended_orders_24h: body.total,
+          success_rate: 1,
+          // The forged and malformed requests above, as the operator sees them (why, not who).
+          errors_last_hour: expect.any(Number),
+          last_error: expect.objectContaining({ code: expect.stringMatching(/^inbound_(forbidden|malformed)$/) }),
+        }),
       ]);
     });
 

@@ -97,6 +97,7 @@ describe('routing among sources', () => {
     await core.setSourceEnabled('script', false);
     expect((await failure(core.order(accountId, { platform: 'instagram', country: 'gb' }))).code).toBe('no_numbers');
     expect((await failure(core.removeSource('script'))).message).toMatch(/1 active order/);
+    expect((await failure(core.removePoolNumber(order.phone))).message).toMatch(/1 active order/);
     await sms(core, 'script', { to: order.phone, from: 'Instagram', text: '123456 is your Instagram code' });
     expect(await core.getOrder(accountId, order.order_id)).toMatchObject({ status: 'completed', code: '123456' });
     await core.removeSource('script');
@@ -336,6 +337,11 @@ describe("the operator's CLI", () => {
       ['upstream', 'set (shown only when added)', true],
     ]);
     expect(sources[2]!.markup).toBe('30%');
+    // The public URL given to `add` is kept for `list`.
+    expect((sources[0] as unknown as { inbound_url: string }).inbound_url).toBe('https://tn.example.com/api/v1/inbound/script');
+    // The simulator is added back under its own name unless given another.
+    expect(JSON.parse((await tn('admin', 'source', 'add', 'simulator', '--json')).stdout)).toEqual({ name: 'simulator', kind: 'simulator', inbound_url: null });
+    expect((await tn('admin', 'source', 'remove', 'simulator')).code).toBe(0);
 
     expect((await tn('admin', 'source', 'add', 'twilio', '--name', 'nokey')).code).toBe(2);
     expect((await tn('admin', 'source', 'add', 'carrier-pigeon', '--name', 'x')).code).toBe(2);

@@ -29,3 +29,17 @@ export const orderIdArgument = (value: string): string => {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(value)) throw new InvalidArgumentError('an order id looks like ord_01J…');
   return value;
 };
+
+/** `--public-url`: the origin gateways call, an absolute http(s) URL without query or fragment. */
+export function publicUrlArgument(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('an absolute http(s) URL, e.g. https://tn.example.com');
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
+    throw new InvalidArgumentError('an http(s) URL without query or fragment, e.g. https://tn.example.com');
+  }
+  return url.toString().replace(/\/+$/, '');
+}

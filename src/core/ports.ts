@@ -75,6 +75,7 @@ export interface Store {
   listPool(): Promise<PoolNumber[]>;
   /** Throws `invalid_request` when the number (or the device and SIM slot) is already in the pool. */
   addPoolNumber(entry: PoolNumber): Promise<void>;
+  /** Refused (`invalid_request`) while an order is active on the number. */
   removePoolNumber(phone: string): Promise<boolean>;
   /**
    * Pool numbers in use per platform: `releasedAt` null while an order holds it (or may still take
@@ -301,6 +302,8 @@ export interface SourceSettings {
   pollMs?: number;
   /** A pool number's rest after an order, per platform (own gateways). */
   cooldownMs?: number;
+  /** The origin gateways call, as given to `add`, for the inbound URL shown later. */
+  publicUrl?: string;
 }
 
 export interface PoolNumber {

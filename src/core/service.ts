@@ -123,6 +123,8 @@ const POLL_LEASE_MS = 20_000;
 const BUSY_RECHECK_MS = 100;
 /** How far a gateway's clock may be off ours when telling whether a message came after an order. */
 const INBOUND_CLOCK_SKEW_MS = 60_000;
+/** Refused inbound requests are recorded for the operator at most this often per source. */
+const INBOUND_COMPLAINT_GAP_MS = 5_000;
 
 /** What changed, for anyone listening in-process (waits now; streams and webhooks later). */
 export interface OrderEvent {
@@ -176,6 +178,8 @@ export class BrokerCore {
   private readonly keyCache = new Map<string, string>();
   private readonly soldOut = new Map<string, number>();
   private dueRun: Promise<void> | null = null;
+  /** When a refused inbound request was last recorded, per source. */
+  private readonly inboundComplaints = new Map<string, number>();
   /** Orders being placed with an idempotency key in this process, by account and key. */
   private readonly placing = new Map<string, Promise<PlaceOrderResult>>();
   /** Upstream polls in flight in this process, by order. */
@@ -864,8 +868,13 @@ export class BrokerCore {
     const now = this.now();
     const parsed = parseInbound(source.kind as InboundKind, (source as { secret: string }).secret, { ...request, now });
     if (!parsed.ok) {
-      // Why a signature failed is not told to whoever sent it.
-      if (parsed.status === 403) throw new TnError('forbidden', `The request is not signed by source "${sourceName}".`);
+      // Why is not told to whoever sent it, but the operator sees it in `tn admin sources`: at most
+      // once in a few seconds per source, so that a flood of bad requests is not a flood of writes.
+      if ((this.inboundComplaints.get(source.name) ?? -Infinity) + INBOUND_COMPLAINT_GAP_MS <= now) {
+        this.inboundComplaints.set(source.name, now);
+        await this.store.recordSourceError(source.name, parsed.status === 403 ? 'inbound_forbidden' : 'inbound_malformed', parsed.reason, now);
+      }
+      if (parsed.status === 403) throw new TnError('forbidden', `The request is not authenticated as source "${sourceName}".`);
       throw invalid(`Not a valid ${source.kind} message: ${parsed.reason}`);
     }
     const m = parsed.message;

@@ -13,9 +13,9 @@ import type { PoolNumber, SourceKind, SourceRecord, Store } from './ports.js';
 import type { NumberSource, Upstream, UpstreamEndpoint } from '../providers/types.js';
 import { extractCode } from './extract.js';
 
-import { SOURCE_KINDS, isGatewayKind, type GatewayKind } from './source-kinds.js';
+import { DEFAULT_POOL_COOLDOWN_MS, SOURCE_KINDS, isGatewayKind, type GatewayKind } from './source-kinds.js';
 
-export { SOURCE_KINDS, isGatewayKind, type GatewayKind };
+export { DEFAULT_POOL_COOLDOWN_MS, SOURCE_KINDS, isGatewayKind, type GatewayKind };
 
 /** Skip a source whose last `window` ended orders had fewer than `minRate` delivered (a source with fewer ended orders is not judged). */
 export interface SuccessFloor {
@@ -23,8 +23,6 @@ export interface SuccessFloor {
   minRate: number;
 }
 export const DEFAULT_SUCCESS_FLOOR: SuccessFloor = { window: 20, minRate: 0.2 };
-/** How long a pool number rests after an order for a platform, before it serves that platform again. */
-export const DEFAULT_POOL_COOLDOWN_MS = 300_000;
 /** How often an upstream activation is polled while its order waits (the shared bucket may space polls further). */
 export const DEFAULT_POLL_MS = 3_000;
 /** TempNumber publishes prices, not counts: a service it lists counts as this many numbers in stock. */

@@ -907,7 +907,13 @@ export class SqliteStore implements Store {
   }
 
   async removePoolNumber(phone: string): Promise<boolean> {
-    return this.write(() => this.sql('DELETE FROM pool_numbers WHERE phone = ?').run(phone).changes === 1);
+    return this.write(() => {
+      const active = this.sql<[string], { n: number }>(
+        "SELECT count(*) AS n FROM orders o JOIN pool_numbers p ON p.phone = o.phone AND p.source = o.source WHERE o.phone = ? AND o.status = 'active'",
+      ).get(phone)!.n;
+      if (active > 0) throw new TnError('invalid_request', `${phone} has ${active} active order(s): remove it once they end.`);
+      return this.sql('DELETE FROM pool_numbers WHERE phone = ?').run(phone).changes === 1;
+    });
   }
 
   async heldNumbers(since: number): Promise<{ phone: string; platform: string; releasedAt: number | null }[]> {

@@ -1,9 +1,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { EXIT } from '../../core/errors.js';
+import { EXIT, TnError } from '../../core/errors.js';
 import { formatUsd, parseUsd } from '../../core/money.js';
 import type { SourceKind, SourceRecord } from '../../core/ports.js';
-import { SOURCE_KINDS, isGatewayKind } from '../../core/source-kinds.js';
-import { examples, integerIn, orderIdArgument, type CommandContext } from '../command.js';
+import { DEFAULT_POOL_COOLDOWN_MS, SOURCE_KINDS, isGatewayKind } from '../../core/source-kinds.js';
+import { examples, integerIn, orderIdArgument, publicUrlArgument, type CommandContext } from '../command.js';
 import type { Factory } from '../factory.js';
 import { describeOrder, percent, printJson, printTable } from '../output.js';
 
@@ -18,7 +18,7 @@ export function defineAdminSources(admin: Command, ctx: CommandContext): void {
     .command('add')
     .description('Add a source; it serves orders from the next one on (the simulator then serves none unless added too)')
     .argument('<kind>', `one of ${SOURCE_KINDS.join(', ')}`, kindArgument)
-    .requiredOption('--name <name>', 'a short name; it becomes part of the inbound URL')
+    .option('--name <name>', 'a short name; it becomes part of the inbound URL (default: the kind)')
     .option('--auth-token <token>', 'twilio: the account auth token (signs every webhook); - reads it from stdin')
     .option('--signing-key <key>', 'android-gateway, httpsms: the webhook signing key; - reads it from stdin')
     .option('--token <token>', 'jasmin: the token its HTTP client puts in the URL (generic: one is made if not given); - reads it from stdin')
@@ -28,19 +28,20 @@ export function defineAdminSources(admin: Command, ctx: CommandContext): void {
     .option('--poll-interval <ms>', 'tempnumber: how often a waiting activation is checked (default 3000)', integerIn(200, 60_000, 'poll-interval'))
     .option('--cost <usd>', 'what a number of this source costs you, for routing (default 0)', costArgument)
     .option('--cooldown <seconds>', "own gateways: a pool number's rest after an order, per platform (default 300)", integerIn(0, 7 * 86_400, 'cooldown'))
-    .option('--public-url <url>', 'the URL `tn serve --public-url` runs at, for the inbound URL printed')
+    .option('--public-url <url>', 'the URL `tn serve --public-url` runs at, for the inbound URL (kept for `list`)', publicUrlArgument)
     .option(...DB_OPTION)
     .action(async (kind: SourceKind, opts: SourceAddOptions) => ctx.exit(await runSourceAdd(kind, opts, ctx.factory())));
   examples(add, [
-    'tn admin source add twilio --name office-twilio --auth-token "$TWILIO_AUTH_TOKEN" --public-url https://tn.example.com',
-    'tn admin source add android-gateway --name pixel --signing-key "$SIGNING_KEY"',
+    'tn admin source add twilio --name office-twilio --auth-token - --public-url https://tn.example.com < twilio-token.txt',
+    'tn admin source add android-gateway --name pixel --signing-key - < signing-key.txt',
+    'tn admin source add simulator          # the simulator serves again, beside the others',
     'tn admin source add generic --name script --cost 0.02',
     'tn admin source add tempnumber --name upstream --api-key - --markup 30% < tempnumber-key.txt',
   ]);
   source
     .command('list')
     .description('Every source, its state and inbound URL (secrets are never shown again)')
-    .option('--public-url <url>', 'the URL `tn serve --public-url` runs at')
+    .option('--public-url <url>', 'the URL `tn serve --public-url` runs at (default: the one given to `add`)', publicUrlArgument)
     .option(...DB_OPTION)
     .action(async (opts: { db?: string; publicUrl?: string }) => ctx.exit(await runSourceList(opts, ctx.factory())));
   for (const [verb, description] of [
@@ -74,6 +75,7 @@ export function defineAdminSources(admin: Command, ctx: CommandContext): void {
   const pool = admin.command('pool').description("Numbers of the operator's own gateways, leased to one order per platform at a time");
   const poolAdd = pool
     .command('add')
+    .description('Put one of your numbers in the pool of a gateway source')
     .argument('<number>', 'the number in E.164 form, e.g. +447700900123')
     .requiredOption('--source <name>', 'the gateway source that receives its SMS')
     .requiredOption('--country <code>', 'its country, e.g. gb')
@@ -88,11 +90,13 @@ export function defineAdminSources(admin: Command, ctx: CommandContext): void {
   ]);
   pool
     .command('list')
+    .description('Every pool number, its source, country and platforms')
     .option(...DB_OPTION)
     .action(async (opts: { db?: string }) => ctx.exit(await runPoolList(opts, ctx.factory())));
   pool
     .command('remove')
-    .argument('<number>')
+    .description('Take a number out of the pool (refused while an order is active on it)')
+    .argument('<number>', 'the number in E.164 form')
     .option(...DB_OPTION)
     .action(async (phone: string, opts: { db?: string }) => ctx.exit(await runPoolRemove(phone, opts, ctx.factory())));
 
@@ -107,7 +111,7 @@ export function defineAdminSources(admin: Command, ctx: CommandContext): void {
 }
 
 interface SourceAddOptions {
-  name: string;
+  name?: string;
   authToken?: string;
   signingKey?: string;
   token?: string;
@@ -167,12 +171,15 @@ export async function runSourceAdd(kind: SourceKind, opts: SourceAddOptions, f: 
   const flag = SECRET_OF[kind];
   let secret = flag ? (opts[flag] as string | undefined) : undefined;
   // `-` reads it from stdin: a secret in the arguments shows in the process list and shell history.
-  if (secret === '-') secret = (await (await import('node:stream/consumers')).text(f.io.stdin)).trim();
+  if (secret === '-') {
+    secret = (await (await import('node:stream/consumers')).text(f.io.stdin)).trim();
+    if (secret === '') throw new TnError('invalid_request', 'The secret was to come from stdin (-), but stdin was empty.');
+  }
   // The generic format's bearer token is ours to make, unless the operator brings one.
   const generated = kind === 'generic' && secret === undefined;
   if (generated) secret = `tng_${(await import('node:crypto')).randomBytes(24).toString('base64url')}`;
   const record = await core.addSource({
-    name: opts.name,
+    name: opts.name ?? kind,
     kind,
     secret,
     cost: opts.cost,
@@ -182,6 +189,7 @@ export async function runSourceAdd(kind: SourceKind, opts: SourceAddOptions, f: 
       ...(opts.markup?.micros === undefined ? {} : { markupMicros: opts.markup.micros }),
       ...(opts.pollInterval === undefined ? {} : { pollMs: opts.pollInterval }),
       ...(opts.cooldown === undefined ? {} : { cooldownMs: opts.cooldown * 1000 }),
+      ...(opts.publicUrl === undefined || !isGatewayKind(kind) ? {} : { publicUrl: opts.publicUrl }),
     },
   });
   const url = isGatewayKind(kind) ? inboundUrl(opts.publicUrl, record.name) : null;
@@ -213,7 +221,11 @@ function gatewayHint(kind: SourceKind, url: string | null, token: string | null)
     case 'httpsms':
       return ['httpSMS dashboard → Settings → Webhooks: this URL, event message.phone.received, signing key = --signing-key.'];
     case 'jasmin':
-      return [`Jasmin jcli: mtrouter/morouter to an HTTP connector: http_con add, url ${url}?token=<your --token>, method POST.`];
+      return [
+        'Jasmin jcli: an HTTP client connector for this URL, and a route for incoming SMS to it:',
+        `  httpccm -a   cid tn   url ${url}?token=<your --token>   method POST   ok`,
+        '  morouter -a   type DefaultRoute   connector http(tn)   ok',
+      ];
     case 'generic':
       return [
         'Post each SMS as JSON with the token as a bearer token:',
@@ -232,8 +244,8 @@ const sourceView = (s: SourceRecord, origin: string | undefined) => ({
   enabled: s.enabled,
   cost: s.cost / 1e6,
   secret: s.secret === null ? null : 'set (shown only when added)',
-  inbound_url: isGatewayKind(s.kind) ? inboundUrl(origin, s.name) : null,
-  ...(isGatewayKind(s.kind) ? { cooldown_seconds: s.settings.cooldownMs === undefined ? null : s.settings.cooldownMs / 1000 } : {}),
+  inbound_url: isGatewayKind(s.kind) ? inboundUrl(origin ?? s.settings.publicUrl, s.name) : null,
+  ...(isGatewayKind(s.kind) ? { cooldown_seconds: (s.settings.cooldownMs ?? DEFAULT_POOL_COOLDOWN_MS) / 1000 } : {}),
   ...(s.kind === 'tempnumber'
     ? {
         base_url: s.settings.baseUrl ?? 'https://tn-api.com/api/v1',
@@ -250,8 +262,8 @@ export async function runSourceList(opts: { db?: string; publicUrl?: string }, f
   else
     await printTable(
       f.io,
-      ['NAME', 'KIND', 'STATE', 'COST', 'INBOUND URL'],
-      list.map((s) => [s.name, s.kind, s.enabled ? 'enabled' : 'disabled', formatUsd(Math.round(s.cost * 1e6)), s.inbound_url ?? '–']),
+      ['NAME', 'KIND', 'STATE', 'COST', 'SECRET', 'INBOUND URL'],
+      list.map((s) => [s.name, s.kind, s.enabled ? 'enabled' : 'disabled', formatUsd(Math.round(s.cost * 1e6)), s.secret === null ? '–' : 'set', s.inbound_url ?? '–']),
     );
   return EXIT.ok;
 }
@@ -288,7 +300,7 @@ export async function runSourcesOverview(opts: { db?: string }, f: Factory): Pro
       rows.map((r) => [
         r.source,
         r.kind,
-        (r.enabled ? 'enabled' : 'disabled') + (r.below_success_floor ? ', below floor' : '') + (r.upstream_balance === null ? '' : `, ${formatUsd(Math.round(r.upstream_balance * 1e6))} left`),
+        (r.kind === 'removed' ? 'removed' : r.enabled ? 'enabled' : 'disabled') + (r.below_success_floor ? ', below floor' : '') + (r.upstream_balance === null ? '' : `, ${formatUsd(Math.round(r.upstream_balance * 1e6))} left`),
         String(r.active_orders),
         r.success_rate === null ? '–' : `${percent(r.success_rate)} of ${r.ended_orders_24h}`,
         r.median_delivery_seconds === null ? '–' : `${r.median_delivery_seconds} s`,
@@ -371,8 +383,8 @@ export async function runAdminOrder(id: string, opts: { db?: string }, f: Factor
     return EXIT.ok;
   }
   for (const line of describeOrder(order, await f.io.style())) f.io.out(line);
-  f.io.out(`account    ${order.account_id}`);
-  f.io.out(`source     ${order.source}`);
-  if (order.upstream) f.io.out(`upstream   activation ${order.upstream.activation_id}, ${order.upstream.status}, cost ${formatUsd(Math.round(order.upstream.cost * 1e6))}`);
+  f.io.out(`  account   ${order.account_id}`);
+  f.io.out(`  source    ${order.source}`);
+  if (order.upstream) f.io.out(`  upstream  activation ${order.upstream.activation_id}, ${order.upstream.status}, cost ${formatUsd(Math.round(order.upstream.cost * 1e6))}`);
   return EXIT.ok;
 }

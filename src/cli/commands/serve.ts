@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { examples, integerIn, type DefineCommand } from '../command.js';
+import { examples, integerIn, publicUrlArgument, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
 
 export interface ServeOptions {
@@ -32,7 +32,7 @@ export const defineServe: DefineCommand = (program, ctx) => {
     .option('--allow-private-webhooks', 'deliver webhooks to private and loopback addresses too (local development)', false)
     .option('--webhook-retry-schedule <ms,…>', 'milliseconds before each delivery try (default 0,5s,5m,30m,2h,5h,10h,10h)', parseSchedule)
     .option('--trust-proxy', 'take the client address from X-Forwarded-For (behind a reverse proxy)', false)
-    .option('--public-url <url>', 'the URL gateways call this server at, e.g. https://tn.example.com (Twilio signs it)', parsePublicUrl)
+    .option('--public-url <url>', 'the URL gateways call this server at, e.g. https://tn.example.com (Twilio signs it)', publicUrlArgument)
     .action(async (opts: ServeOptions) => ctx.exit(await runServe(opts, ctx.factory())));
   examples(cmd, ['tn serve', 'tn serve --port 8787 --db ./tn.db', 'tn serve --host 0.0.0.0 --trust-proxy --rate-limit 50', 'tn serve --sim-delay 0 --rate-limit 0   # benchmarks',
     'tn serve --config ./tn-serve.json      # per-route limits, delivery-rate guard, routing',
@@ -45,19 +45,6 @@ function parseSchedule(value: string): number[] {
     throw new InvalidArgumentError('a comma-separated list of 1 to 20 millisecond delays, e.g. 0,100,500');
   }
   return steps;
-}
-
-function parsePublicUrl(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InvalidArgumentError('an absolute http(s) URL, e.g. https://tn.example.com');
-  }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
-    throw new InvalidArgumentError('an http(s) URL without query or fragment, e.g. https://tn.example.com');
-  }
-  return url.toString().replace(/\/+$/, '');
 }
 
 function parseRate(value: string): number {
