@@ -3,6 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { AccountInfo } from '../src/core/broker.js';
+import type { Order } from '../src/core/order.js';
 
 /** The project root and the real binary, run as `node bin/tn.js …` (it imports the compiled dist/). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -161,38 +163,15 @@ export const ORDER_FIELDS = [
   'completed_at',
 ] as const;
 
-export interface OrderJson {
-  order_id: string;
-  platform: string;
-  country: string;
-  phone: string;
-  price: number;
-  status: 'active' | 'completed' | 'cancelled' | 'expired' | 'failed';
-  code: string | null;
-  sms: string | null;
-  codes: string[];
-  refunded: boolean;
-  created_at: string;
-  expires_at: string;
-  completed_at: string | null;
-}
+/** What `--json` prints for an order: the API's order object. */
+export type OrderJson = Order;
 
 export interface ErrorJson {
   error: { code: string; message: string; status: number; [extra: string]: unknown };
 }
 
-export interface AccountJson {
-  account_id: string;
-  balance: number;
-  tier: string;
-  discount_percent: number;
-  completed_orders: number;
-  next_tier: { tier: string; orders_needed: number } | null;
-  stats: { orders: number; completed: number; cancelled: number; expired: number; failed: number; spent: number };
-  deposit_addresses: Record<string, string>;
-  webhook: { url: string } | null;
-  recent_orders: OrderJson[];
-}
+/** What `tn account --json` prints: the API's account object. */
+export type AccountJson = AccountInfo;
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

@@ -105,3 +105,11 @@ export const exitCodeFor = (code: string): number =>
 export function aboveLimit(price: Micros, limit: Micros): TnError {
   return new TnError('invalid_request', `The price ${formatUsd(price)} is above your limit of ${formatUsd(limit)}: nothing was ordered.`, { limit: toUsd(limit) });
 }
+
+/** The refusal of an order the balance does not cover; the same whether found before buying or in the order's transaction. */
+export function insufficientBalance(balance: Micros, price: Micros): TnError {
+  return new TnError('insufficient_balance', `Balance ${formatUsd(balance)} is below the price ${formatUsd(price)}.`, {
+    balance: toUsd(balance),
+    price: toUsd(price),
+  });
+}

@@ -330,9 +330,8 @@ export interface InboundRecord {
   codeFor(platform: string): string | null;
 }
 
-export type InboundOutcome =
-  | { duplicate: true }
-  | { duplicate: false; inboxId: number; phone: string | null; order: OrderRecord | null };
+/** A repeated message changes nothing; a new one is stored, and completes the order it was for, if any. */
+export type InboundOutcome = { duplicate: true } | { duplicate: false; order: OrderRecord | null };
 
 export interface InboxEntry {
   id: number;

@@ -24,21 +24,20 @@ import type {
 import { PLATFORMS, requirePlatform, type Platform } from './catalog.js';
 import { systemClock, type Clock } from './clock.js';
 import { countryName, requireCountry } from './countries.js';
-import { TnError, aboveLimit, invalid, isTnError, notFound } from './errors.js';
+import { TnError, aboveLimit, insufficientBalance, invalid, isTnError, notFound } from './errors.js';
 import { extractCode } from './extract.js';
 import { accountId as newAccountId, hashApiKey, newApiKey, newWebhookSecret, orderId as newOrderId } from './ids.js';
 import { MICROS_PER_CENT, discounted, formatUsd, toUsd, usdNumberToMicros, type Micros } from './money.js';
 import { ORDER_STATUSES, ORDER_TTL_MS, orderNotActive, toOrderView, type Order, type OrderRecord, type OrderStatus } from './order.js';
 import type { AuditReport, GuardWindow, InboxEntry, OrderFact, OrderFilter, OutboxEvent, PlaceOrderInput, PlaceOrderResult, PoolNumber, SourceRecord, SourceStats, Store } from './ports.js';
 import { nextTier, tierFor } from './tiers.js';
-import { summariseUsage } from './usage.js';
+import { median, summariseUsage } from './usage.js';
 import { normalisePhone, parseInbound, type InboundKind, type InboundReply, type InboundRequest } from '../providers/inbound.js';
 import { FINAL_STATUSES, UpstreamError, type NumberSource, type UpstreamEndpoint } from '../providers/types.js';
 import {
   SourceRegistry,
   DEFAULT_POLL_MS,
   chooseOrder,
-  isGatewayKind,
   markedUp,
   type Candidate,
   type LiveSource,
@@ -47,6 +46,7 @@ import {
   type SuccessFloor,
   type UpstreamFactory,
 } from './sources.js';
+import { isGatewayKind } from './source-kinds.js';
 
 export const VERIFY_TIMEOUT = { min: 30, max: 300, default: 120 } as const;
 export const BATCH_MAX = 20;
@@ -528,12 +528,9 @@ export class BrokerCore {
     const settled = await this.waitForEnd(id, { timeoutMs, signal: options.signal, release: options.release });
     if (settled.status !== 'active') return toOrderView(settled);
     if (options.release?.aborted && !options.signal?.aborted) return toOrderView(settled);
-    // A poll of this order still in flight may be bringing the code: its answer comes first.
-    if (this.polling.has(id)) {
-      await this.polling.get(id);
-      const polled = (await this.store.getOrder(id))!;
-      if (polled.status !== 'active') return toOrderView(polled);
-    }
+    // A poll of this order still in flight may be bringing the code: its answer comes first (and
+    // if it completes the order, the conditional end below finds it so).
+    await this.polling.get(id);
     const outcome = options.signal?.aborted ? 'cancelled' : 'expired';
     const ended = await this.store.endOrder(id, outcome, this.now());
     if (ended) {
@@ -961,12 +958,7 @@ export class BrokerCore {
     const price = input.priceFor(await this.store.completedOrders(input.accountId));
     input.admit?.((since) => this.store.guardWindow(input.accountId, input.platform, input.country, since));
     if (input.maxPrice !== undefined && price > input.maxPrice) throw aboveLimit(price, input.maxPrice);
-    if (account.balance < price) {
-      throw new TnError('insufficient_balance', `Balance ${formatUsd(account.balance)} is below the price ${formatUsd(price)}.`, {
-        balance: toUsd(account.balance),
-        price: toUsd(price),
-      });
-    }
+    if (account.balance < price) throw insufficientBalance(account.balance, price);
   }
 
   /**
@@ -1522,11 +1514,5 @@ function requestHash(params: Record<string, unknown>): string {
 }
 
 const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 export const startOfUtcDay = (ms: number): number => ms - (ms % 86_400_000);

@@ -15,8 +15,6 @@ import { extractCode } from './extract.js';
 
 import { DEFAULT_POOL_COOLDOWN_MS, SOURCE_KINDS, isGatewayKind, type GatewayKind } from './source-kinds.js';
 
-export { DEFAULT_POOL_COOLDOWN_MS, SOURCE_KINDS, isGatewayKind, type GatewayKind };
-
 /** Skip a source whose last `window` ended orders had fewer than `minRate` delivered (a source with fewer ended orders is not judged). */
 export interface SuccessFloor {
   window: number;

@@ -47,3 +47,10 @@ export function summariseUsage(facts: readonly OrderFact[], days: number, firstD
     .sort((a, b) => b.orders - a.orders || a.platform.localeCompare(b.platform));
   return { days, platforms, daily };
 }
+
+/** The middle value (the mean of the two middle ones for an even count); the list must not be empty. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

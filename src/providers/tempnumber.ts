@@ -8,9 +8,7 @@ import type { Micros } from '../core/money.js';
 import { usdNumberToMicros } from '../core/money.js';
 import type { Upstream, UpstreamActivation, UpstreamCheck, UpstreamEndpoint } from './types.js';
 import { UpstreamError } from './types.js';
-import { TEMPNUMBER_LIMITS } from './upstreams.js';
-
-export const TEMPNUMBER_BASE_URL = 'https://tn-api.com/api/v1';
+import { TEMPNUMBER_BASE_URL, TEMPNUMBER_LIMITS } from './upstreams.js';
 
 export interface TempNumberOptions {
   apiKey: string;
@@ -39,7 +37,7 @@ export class TempNumber implements Upstream {
       for (const service of services as unknown[]) {
         const s = (service as { s?: unknown }).s;
         const p = (service as { p?: unknown }).p;
-        const micros = typeof p === 'number' ? usdNumberToMicros(Math.round(p * 1e6) / 1e6) : null;
+        const micros = usdToMicros(p);
         if (typeof s === 'string' && micros !== null) prices.set(`${s.toLowerCase()}/${c.toLowerCase()}`, micros);
       }
     }
@@ -82,7 +80,7 @@ export class TempNumber implements Upstream {
   /** `GET /user/balance` → `{ balance, reviewBalance }`. */
   async balance(): Promise<Micros> {
     const body = (await this.call('balance', 'GET', '/user/balance')) as { balance?: unknown };
-    const micros = typeof body.balance === 'number' ? usdNumberToMicros(Math.round(body.balance * 1e6) / 1e6) : typeof body.balance === 'string' ? usdNumberToMicros(Number(body.balance)) : null;
+    const micros = usdToMicros(body.balance);
     if (micros === null) throw new UpstreamError('unavailable', 'TempNumber answered a balance that is not a USD amount.');
     return micros;
   }
@@ -137,9 +135,7 @@ export function toUpstreamError(status: number, body: unknown, retryAfter: strin
     case 'toomanyactivationspendingexception':
       return new UpstreamError('no_numbers', message);
     case 'expectedpriceerrorexception': {
-      const p = (body as { newPrice?: unknown }).newPrice;
-      const newPrice = typeof p === 'number' ? (usdNumberToMicros(Math.round(p * 1e6) / 1e6) ?? undefined) : typeof p === 'string' ? (usdNumberToMicros(Number(p)) ?? undefined) : undefined;
-      return new UpstreamError('price_changed', message, { newPrice });
+      return new UpstreamError('price_changed', message, { newPrice: usdToMicros((body as { newPrice?: unknown }).newPrice) ?? undefined });
     }
     case 'resourcenotfoundexception':
       return new UpstreamError('not_found', message);
@@ -156,6 +152,13 @@ export function toUpstreamError(status: number, body: unknown, retryAfter: strin
       if (status === 404) return new UpstreamError('not_found', message);
       return new UpstreamError('unavailable', message);
   }
+}
+
+/** A USD amount as TempNumber sends it (a JSON number, sometimes a string), in micro-USD; null if it is none. */
+function usdToMicros(value: unknown): Micros | null {
+  const usd = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  // Binary floats such as 0.15 carry noise below the micro-dollar: round it away, then check.
+  return Number.isFinite(usd) ? usdNumberToMicros(Math.round(usd * 1e6) / 1e6) : null;
 }
 
 /** `Retry-After` in seconds or as an HTTP date; undefined when absent or unreadable. */

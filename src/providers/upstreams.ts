@@ -5,6 +5,9 @@
 import type { SourceRecord } from '../core/ports.js';
 import type { Upstream, UpstreamEndpoint } from './types.js';
 
+/** TempNumber's production API (the base its published clients use). */
+export const TEMPNUMBER_BASE_URL = 'https://tn-api.com/api/v1';
+
 /** TempNumber's documented limits, per endpoint and API key. */
 export const TEMPNUMBER_LIMITS: Record<UpstreamEndpoint, { max: number; windowMs: number }> = {
   createActivation: { max: 80, windowMs: 120_000 },

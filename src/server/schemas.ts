@@ -13,7 +13,7 @@ export const ErrorBody = Type.Object(
   {
     error: Type.Object(
       {
-        code: Type.String({ description: 'invalid_request, unknown_platform, unknown_country, batch_too_large, unauthorized, insufficient_balance, not_found, order_not_active, payload_too_large, idempotency_key_reused, rate_limited, no_numbers, unavailable' }),
+        code: Type.String({ description: 'invalid_request, unknown_platform, unknown_country, batch_too_large, unauthorized, insufficient_balance, not_found, order_not_active, payload_too_large, idempotency_key_reused, rate_limited, delivery_rate_low, no_numbers, unavailable; forbidden on the inbound endpoint' }),
         message: Type.String(),
         status: Type.Integer(),
       },

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { TnError, aboveLimit } from '../core/errors.js';
+import { TnError, aboveLimit, insufficientBalance } from '../core/errors.js';
 import type { Micros } from '../core/money.js';
 import { LOW_BALANCE_THRESHOLD, formatUsd, toUsd } from '../core/money.js';
 import { ulid } from '../core/ids.js';
@@ -37,6 +37,7 @@ import type {
   SourceStats,
 } from '../core/ports.js';
 import { MIGRATIONS } from './migrations.js';
+import { median } from '../core/usage.js';
 
 /** Idempotency keys are honoured for 24 hours, like Stripe's. */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
@@ -397,10 +398,7 @@ export class SqliteStore implements Store {
         if (this.stmt.debit.run(price, input.accountId, price).changes !== 1) {
           const row = this.stmt.balance.get(input.accountId);
           if (!row) throw new TnError('unauthorized', 'Unknown account.');
-          throw new TnError('insufficient_balance', `Balance ${formatUsd(row.balance)} is below the price ${formatUsd(price)}.`, {
-            balance: row.balance / 1_000_000,
-            price: price / 1_000_000,
-          });
+          throw insufficientBalance(row.balance, price);
         }
         this
           .sql(
@@ -973,7 +971,7 @@ export class SqliteStore implements Store {
         message.receivedAt,
         message.storedAt,
       )!;
-      if (phone === null) return { duplicate: false, inboxId: id, phone, order: null };
+      if (phone === null) return { duplicate: false, order: null };
       // Only orders this source served: a gateway's credentials cannot complete another's orders.
       // A retried order waits for a message the gateway received after the one it already got.
       const rows = this.sql<[string, string, number], OrderRow>(
@@ -982,12 +980,12 @@ export class SqliteStore implements Store {
          ORDER BY created_at DESC, id DESC`,
       ).all(phone, message.source, message.receivedAt);
       const chosen = rows.length ? choose(rows.map((r) => this.toRecord(r))) : null;
-      if (!chosen) return { duplicate: false, inboxId: id, phone, order: null };
+      if (!chosen) return { duplicate: false, order: null };
       const row = rows.find((r) => r.id === chosen.id)!;
       const outcome = this.acceptSms(row, { orderId: row.id, sender: message.from, text: message.text, code: message.codeFor(row.platform), receivedAt: message.storedAt });
-      if (!outcome.accepted) return { duplicate: false, inboxId: id, phone, order: null };
+      if (!outcome.accepted) return { duplicate: false, order: null };
       this.sql('UPDATE inbox SET order_id = ? WHERE id = ?').run(row.id, id);
-      return { duplicate: false, inboxId: id, phone, order: outcome.order };
+      return { duplicate: false, order: outcome.order };
     });
   }
 
@@ -1070,7 +1068,7 @@ export class SqliteStore implements Store {
         active: mine.length - ended.length,
         ended: ended.length,
         delivered: ended.filter((o) => o.delivered === 1).length,
-        medianDeliveryMs: times.length ? (times.length % 2 ? times[times.length >> 1]! : (times[(times.length >> 1) - 1]! + times[times.length >> 1]!) / 2) : null,
+        medianDeliveryMs: times.length ? median(times) : null,
         errorsLastHour: errors.find((e) => e.source === name)?.n ?? 0,
         lastError: last ?? null,
       };

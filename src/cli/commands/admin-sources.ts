@@ -3,6 +3,7 @@ import { EXIT, TnError } from '../../core/errors.js';
 import { formatUsd, parseUsd } from '../../core/money.js';
 import type { SourceKind, SourceRecord } from '../../core/ports.js';
 import { DEFAULT_POOL_COOLDOWN_MS, SOURCE_KINDS, isGatewayKind } from '../../core/source-kinds.js';
+import { TEMPNUMBER_BASE_URL } from '../../providers/upstreams.js';
 import { examples, integerIn, orderIdArgument, publicUrlArgument, type CommandContext } from '../command.js';
 import type { Factory } from '../factory.js';
 import { describeOrder, percent, printJson, printTable } from '../output.js';
@@ -23,7 +24,7 @@ export function defineAdminSources(admin: Command, ctx: CommandContext): void {
     .option('--signing-key <key>', 'android-gateway, httpsms: the webhook signing key; - reads it from stdin')
     .option('--token <token>', 'jasmin: the token its HTTP client puts in the URL (generic: one is made if not given); - reads it from stdin')
     .option('--api-key <key>', 'tempnumber: your API key; - reads it from stdin')
-    .option('--base-url <url>', 'tempnumber: the API base (default https://tn-api.com/api/v1)')
+    .option('--base-url <url>', `tempnumber: the API base (default ${TEMPNUMBER_BASE_URL})`)
     .option('--markup <amount>', 'tempnumber: added to its price, e.g. 30% or 0.05 (USD)', parseMarkup)
     .option('--poll-interval <ms>', 'tempnumber: how often a waiting activation is checked (default 3000)', integerIn(200, 60_000, 'poll-interval'))
     .option('--cost <usd>', 'what a number of this source costs you, for routing (default 0)', costArgument)
@@ -248,7 +249,7 @@ const sourceView = (s: SourceRecord, origin: string | undefined) => ({
   ...(isGatewayKind(s.kind) ? { cooldown_seconds: (s.settings.cooldownMs ?? DEFAULT_POOL_COOLDOWN_MS) / 1000 } : {}),
   ...(s.kind === 'tempnumber'
     ? {
-        base_url: s.settings.baseUrl ?? 'https://tn-api.com/api/v1',
+        base_url: s.settings.baseUrl ?? TEMPNUMBER_BASE_URL,
         markup: s.settings.markupPercent !== undefined ? `${s.settings.markupPercent}%` : s.settings.markupMicros !== undefined ? formatUsd(s.settings.markupMicros) : null,
       }
     : {}),
