@@ -6,6 +6,7 @@
  * Facts about the formats: `../shared/reference/peers.md`, "Inbound SMS gateways".
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { normalisePhone } from '../core/phone.js';
 
 export type InboundKind = 'twilio' | 'android-gateway' | 'httpsms' | 'jasmin' | 'generic';
 
@@ -285,14 +286,6 @@ function generic(secret: string, req: InboundRequest): Authenticated {
 }
 
 // ── normalisation ──────────────────────────────────────────────────────────
-
-/** A phone number in E.164 with `+`: digits only (spaces, dots, dashes, brackets dropped), 1 to 15 of them. */
-export function normalisePhone(raw: string): string | null {
-  const trimmed = raw.trim();
-  if (!/^\+?[\d\s().-]+$/.test(trimmed)) return null;
-  const digits = trimmed.replace(/\D/g, '');
-  return digits.length >= 1 && digits.length <= 15 ? `+${digits}` : null;
-}
 
 /** A sender: a phone number in E.164, or an alphanumeric sender id ("Google") kept as sent. */
 export function normaliseSender(raw: string): string | null {
