@@ -20,8 +20,7 @@ describe('POST /api/v1/inbound/:source with hostile input', () => {
     const orders: string[] = [];
     for (const [i, kind] of KINDS.entries()) {
       await core.addSource({ name: `s${i}`, kind, secret: SECRET });
-      const phone = `+4477009005${String(i).padStart(2, '0')}`;
-      await core.addPoolNumber({ phone, source: `s${i}`, country: 'gb', platforms: '*', device: kind === 'android-gateway' ? 'dev' : null, sim: kind === 'android-gateway' ? 1 : null });
+      await core.addPoolNumber({ phone: `+4477009005${String(i).padStart(2, '0')}`, source: `s${i}`, country: 'gb', platforms: '*', device: kind === 'android-gateway' ? 'dev' : null, sim: kind === 'android-gateway' ? 1 : null });
       orders.push((await core.order(accountId, { platform: 'instagram', country: 'gb' })).order_id);
     }
     const text = fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 200 }), fc.json({ maxDepth: 3 }));
@@ -37,8 +36,43 @@ describe('POST /api/v1/inbound/:source with hostile input', () => {
         { maxKeys: 3 },
       ),
     });
+    // Messages each gateway would send for an active order's number, with credentials that are not
+    // the source's: if authentication failed open, these would complete orders.
+    const phone = (i: number): string => `+4477009005${String(i).padStart(2, '0')}`;
+    const sms = '123456 is your Instagram code';
+    interface Attempt {
+      method: 'POST' | 'GET';
+      source: string;
+      contentType: string;
+      body: string;
+      query: Record<string, string>;
+      headers: Record<string, string>;
+    }
+    const wellFormed = fc.record({ headers: request.map((r) => r.headers), id: fc.uuid(), token: fc.string({ minLength: 1, maxLength: 40 }) }).chain(({ headers, id, token }) =>
+      fc.constantFrom<Attempt>(
+        { method: 'POST' as const, source: 's0', contentType: 'application/x-www-form-urlencoded', body: new URLSearchParams({ MessageSid: `SM${id}`, From: '+15550100100', To: phone(0), Body: sms }).toString(), query: {}, headers },
+        {
+          method: 'POST' as const,
+          source: 's1',
+          contentType: 'application/json',
+          body: JSON.stringify({ deviceId: 'dev', event: 'sms:received', id, payload: { messageId: id, message: sms, phoneNumber: '+15550100100', simNumber: 1, receivedAt: new Date().toISOString() } }),
+          query: {},
+          headers: { ...headers, 'x-timestamp': String(Math.floor(Date.now() / 1000)) },
+        },
+        {
+          method: 'POST' as const,
+          source: 's2',
+          contentType: 'application/json',
+          body: JSON.stringify({ specversion: '1.0', id, source: 'httpsms', type: 'message.phone.received', time: new Date().toISOString(), data: { contact: '+15550100100', content: sms, owner: phone(2), sim: 'SIM1', timestamp: new Date().toISOString(), message_id: id } }),
+          query: {},
+          headers,
+        },
+        { method: 'GET' as const, source: 's3', contentType: '', body: '', query: { token, id, from: '+15550100100', to: phone(3), content: sms }, headers },
+        { method: 'POST' as const, source: 's4', contentType: 'application/json', body: JSON.stringify({ to: phone(4), from: 'Instagram', text: sms, id }), query: {}, headers },
+      ),
+    );
     await fc.assert(
-      fc.asyncProperty(request, async (r) => {
+      fc.asyncProperty(fc.oneof(request, wellFormed), async (r) => {
         const res = await t.app.inject({
           method: r.method,
           url: `/api/v1/inbound/${r.source}?${new URLSearchParams(r.query).toString()}`,
