@@ -714,15 +714,14 @@ export class BrokerCore {
     signal.addEventListener('abort', () => (this.schedulerRunning = false), { once: true });
     while (!signal.aborted) {
       let next: number | null = null;
+      const passAt = this.now();
       try {
         await this.processDue();
         next = await this.nextDueAt();
       } catch (err) {
         options.onError?.(err);
       }
-      // Something still due after a full pass is a poll in flight (here or in another process):
-      // its end wakes this loop, so look again only shortly rather than at once, in a spin.
-      const ms = next === null ? maxSleep : Math.min(maxSleep, Math.max(BUSY_RECHECK_MS, next - this.now()));
+      const ms = next === null ? maxSleep : Math.min(maxSleep, this.sleepBefore(next, passAt));
       if (signal.aborted) break;
       await new Promise<void>((resolve) => {
         const done = (): void => {
@@ -1374,6 +1373,15 @@ export class BrokerCore {
     return source;
   }
 
+  /**
+   * How long to sleep before `next` falls due. Something due before the pass that just ran is
+   * taken (a poll in flight, here or in another process, whose end wakes the sleeper): look again
+   * shortly rather than at once, in a spin.
+   */
+  private sleepBefore(next: number, passAt: number): number {
+    return next <= passAt ? BUSY_RECHECK_MS : Math.max(0, next - this.now());
+  }
+
   /** Wakes this process's waiters on an order, to look again (its due time moved). */
   private wake(orderId: string): void {
     const watch = this.watched.get(orderId);
@@ -1404,14 +1412,14 @@ export class BrokerCore {
     try {
       for (;;) {
         const seen = watch.version;
+        const passAt = this.now();
         await this.catchUp();
         const rec = (await this.store.getOrder(orderId))!;
         const now = this.now();
         if (rec.status !== 'active' || now >= deadline || stopped()) return rec;
         // With a scheduler, its events wake this wait; without one, this wait wakes itself when something falls due.
         const next = this.schedulerRunning ? deadline : Math.min(deadline, rec.smsDueAt ?? Infinity, rec.expiresAt);
-        // Still due after catching up: a poll in flight; its end wakes this wait, so do not spin.
-        if (watch.version === seen) await this.sleepUntilChange(watch, next <= now ? Math.min(BUSY_RECHECK_MS, deadline - now) : next - now, signals);
+        if (watch.version === seen) await this.sleepUntilChange(watch, Math.min(deadline - now, this.sleepBefore(next, passAt)), signals);
       }
     } finally {
       if (--watch.refs === 0) this.watched.delete(orderId);
