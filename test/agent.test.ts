@@ -8,8 +8,8 @@ import {
   type AgentInterpretation,
   type ParsedAgentQuery,
 } from '../src/core/agent.js';
-import { PLATFORMS } from '../src/core/catalog.js';
-import { COUNTRIES } from '../src/core/countries.js';
+import { PLATFORMS } from '../src/core/catalogue/catalog.js';
+import { COUNTRIES } from '../src/core/catalogue/countries.js';
 
 type Expected = [intent: AgentIntent, interpretation: AgentInterpretation];
 

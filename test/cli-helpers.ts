@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AccountInfo } from '../src/core/broker.js';
-import type { Order } from '../src/core/order.js';
+import type { Order } from '../src/core/orders/order.js';
 
 /** The project root and the real binary, run as `node bin/tn.js …` (it imports the compiled dist/). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

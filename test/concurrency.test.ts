@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openCoreOnFile } from '../src/client/embedded.js';
-import type { Order } from '../src/core/order.js';
+import type { Order } from '../src/core/orders/order.js';
 import { ManualClock, fundedAccount, sleep, tempDir } from './helpers.js';
 
 // Real OS processes sharing one database file, through the compiled library (`npm run build` first).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COUNTRIES, COUNTRY_ALIASES, COUNTRY_DEMONYMS, countryName, findCountry, requireCountry } from '../src/core/countries.js';
+import { COUNTRIES, COUNTRY_ALIASES, COUNTRY_DEMONYMS, countryName, findCountry, requireCountry } from '../src/core/catalogue/countries.js';
 import { TnError } from '../src/core/errors.js';
 
 describe('COUNTRIES', () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { PLATFORMS, findPlatform, requirePlatform, suggestPlatforms } from '../src/core/catalog.js';
+import { PLATFORMS, findPlatform, requirePlatform, suggestPlatforms } from '../src/core/catalogue/catalog.js';
 import { ERRORS, EXIT, TnError, exitCodeFor } from '../src/core/errors.js';
 import { cents, discounted, formatUsd, parseUsd, toUsd } from '../src/core/money.js';
-import { canTransition, ORDER_STATUSES, toOrderView, type OrderRecord } from '../src/core/order.js';
-import { TIERS, nextTier, tierFor } from '../src/core/tiers.js';
+import { canTransition, ORDER_STATUSES, toOrderView, type OrderRecord } from '../src/core/orders/order.js';
+import { TIERS, nextTier, tierFor } from '../src/core/accounts/tiers.js';
 
 describe('money', () => {
   it('formats micro-USD with at least two decimals', () => {

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { openCoreOnFile } from '../src/client/embedded.js';
-import type { Order } from '../src/core/order.js';
+import type { Order } from '../src/core/orders/order.js';
 import type { SimulatorOptions } from '../src/providers/simulator.js';
 import { makeSandbox, type AccountJson, type ErrorJson, type OrderJson, type RunResult, type Sandbox } from './cli-helpers.js';
 import { ManualClock, fundedAccount } from './helpers.js';

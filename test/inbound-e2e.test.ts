@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Order } from '../src/core/order.js';
+import type { Order } from '../src/core/orders/order.js';
 import type { InboundKind } from '../src/providers/inbound.js';
 import { androidSignature, jwtHs256, twilioSignature, unixSeconds } from './support/gateways.js';
 import { ROOT, cleanEnv, killLeftovers, runTn, startServe, until, type ServeProcess } from './support/process.js';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openCoreOnFile } from '../src/client/embedded.js';
-import type { Order } from '../src/core/order.js';
+import type { Order } from '../src/core/orders/order.js';
 import { tempDir } from './helpers.js';
 import { ROOT, cleanEnv, killLeftovers, runTn, startServe, until, type ServeProcess } from './support/process.js';
 import { openSse, type SseClient } from './support/sse.js';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Order } from '../src/core/order.js';
+import type { Order } from '../src/core/orders/order.js';
 import { REDACT } from '../src/server/app.js';
 import { fundedAccount, sleep } from './helpers.js';
 import { API, USD, errorProblems, makeApp, rawHttp, stateOf, type TestApp } from './support/http.js';

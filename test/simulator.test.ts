@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PLATFORMS } from '../src/core/catalog.js';
+import { PLATFORMS } from '../src/core/catalogue/catalog.js';
 import { extractCode } from '../src/core/extract.js';
 import { SIMULATOR_COUNTRIES, Simulator, simulatorTemplates } from '../src/providers/simulator.js';
 import { seededRandom } from './helpers.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BrokerCore } from '../src/core/service.js';
 import { chooseOrder, markedUp } from '../src/core/sources.js';
-import type { OrderRecord } from '../src/core/order.js';
+import type { OrderRecord } from '../src/core/orders/order.js';
 import { ManualClock, failure, fundedAccount, makeCore, tempDir } from './helpers.js';
 import { BIN, cleanEnv, killLeftovers, runTn, startServe, until } from './support/process.js';
 

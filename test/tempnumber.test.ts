@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../src/core/clock.js';
-import type { Order } from '../src/core/order.js';
+import type { Order } from '../src/core/orders/order.js';
 import type { BrokerCore, SourceAlert } from '../src/core/service.js';
 import type { SqliteStore } from '../src/store/sqlite.js';
 import { startFakeTempNumber, type FakeActivation, type FakeTempNumber, type FakeTempNumberOptions } from './support/fake-tempnumber.js';

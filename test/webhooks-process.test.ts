@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openCoreOnFile } from '../src/client/embedded.js';
 import type { WebhookInfo } from '../src/core/broker.js';
-import type { Order } from '../src/core/order.js';
+import type { Order } from '../src/core/orders/order.js';
 import type { OutboxEvent } from '../src/core/ports.js';
 import { tempDir } from './helpers.js';
 import { ROOT, cleanEnv, killLeftovers, startServe, until, type ServeProcess } from './support/process.js';

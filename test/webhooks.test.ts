@@ -4,7 +4,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openCoreOnFile } from '../src/client/embedded.js';
 import type { WebhookInfo } from '../src/core/broker.js';
-import type { Order } from '../src/core/order.js';
+import type { Order } from '../src/core/orders/order.js';
 import type { OutboxEvent } from '../src/core/ports.js';
 import type { BrokerCore } from '../src/core/service.js';
 import type { SimulatorOptions } from '../src/providers/simulator.js';

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync } from 'node:fs';
 import Conf from 'conf';
-import { findCountry } from '../core/countries.js';
+import { findCountry } from '../core/catalogue/countries.js';
 import { TnError } from '../core/errors.js';
 import { configDir } from './paths.js';
 

@@ -1,5 +1,5 @@
 import { formatUsd } from '../core/money.js';
-import type { Order } from '../core/order.js';
+import type { Order } from '../core/orders/order.js';
 import type { IO, Style } from './io.js';
 
 /** `--json`: exactly one document on stdout; indented for people, one line for pipes. */

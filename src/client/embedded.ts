@@ -19,7 +19,7 @@ import type {
 import type { Clock } from '../core/clock.js';
 import { TnError } from '../core/errors.js';
 import { cents } from '../core/money.js';
-import type { Order } from '../core/order.js';
+import type { Order } from '../core/orders/order.js';
 import { BrokerCore, type DeliveryGuard } from '../core/service.js';
 import { Simulator, type SimulatorOptions } from '../providers/simulator.js';
 import { openSqliteStore } from '../store/sqlite.js';

@@ -22,7 +22,7 @@ import type {
   PriceQuery,
 } from '../core/broker.js';
 import { TnError, type ErrorCode } from '../core/errors.js';
-import type { Order } from '../core/order.js';
+import type { Order } from '../core/orders/order.js';
 
 export interface RemoteOptions {
   /** The broker's base URL, e.g. `http://127.0.0.1:8787` (a trailing `/api/v1` is fine too). */

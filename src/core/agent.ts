@@ -7,8 +7,8 @@
  * country and at most one price ceiling, or the answer is `understood: false` with suggestions
  * (example queries that would be understood).
  */
-import { findPlatform, PLATFORMS, suggestPlatforms } from './catalog.js';
-import { COUNTRY_DEMONYMS, countryName, countryPhrases } from './countries.js';
+import { findPlatform, PLATFORMS, suggestPlatforms } from './catalogue/catalog.js';
+import { COUNTRY_DEMONYMS, countryName, countryPhrases } from './catalogue/countries.js';
 import { parseUsd, type Micros, MICROS_PER_USD } from './money.js';
 
 export type AgentIntent = 'order' | 'verify' | 'prices' | 'balance' | 'availability';

@@ -1,4 +1,4 @@
-import type { Order } from './order.js';
+import type { Order } from './orders/order.js';
 import type { AgentIntent, AgentInterpretation } from './agent.js';
 import type { ErrorBody } from './errors.js';
 

@@ -14,7 +14,7 @@
  * parcels. Numbers that sit next to a promotion ("discount code", "promo code", "20% off") are
  * refused unless a real code keyword is closer.
  */
-import { findPlatform, type Platform } from './catalog.js';
+import { findPlatform, type Platform } from './catalogue/catalog.js';
 
 export interface ExtractedCode {
   code: string;

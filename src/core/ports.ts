@@ -1,5 +1,5 @@
 import type { Micros } from './money.js';
-import type { OrderRecord, OrderStatus, RefundedStatus } from './order.js';
+import type { OrderRecord, OrderStatus, RefundedStatus } from './orders/order.js';
 
 /**
  * What the core needs from storage. Every method that changes money is one atomic step of the

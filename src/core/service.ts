@@ -21,17 +21,17 @@ import type {
   PriceItem,
   PriceList,
 } from './broker.js';
-import { PLATFORMS, requirePlatform, type Platform } from './catalog.js';
+import { PLATFORMS, requirePlatform, type Platform } from './catalogue/catalog.js';
 import { systemClock, type Clock } from './clock.js';
-import { countryName, requireCountry } from './countries.js';
+import { countryName, requireCountry } from './catalogue/countries.js';
 import { TnError, aboveLimit, insufficientBalance, invalid, isTnError, notFound } from './errors.js';
 import { extractCode } from './extract.js';
 import { accountId as newAccountId, hashApiKey, newApiKey, newWebhookSecret, orderId as newOrderId } from './ids.js';
 import { MICROS_PER_CENT, discounted, formatUsd, toUsd, usdNumberToMicros, type Micros } from './money.js';
-import { ORDER_STATUSES, ORDER_TTL_MS, orderNotActive, toOrderView, type Order, type OrderRecord, type OrderStatus } from './order.js';
+import { ORDER_STATUSES, ORDER_TTL_MS, orderNotActive, toOrderView, type Order, type OrderRecord, type OrderStatus } from './orders/order.js';
 import type { AuditReport, GuardWindow, InboxEntry, OrderFact, OrderFilter, OutboxEvent, PlaceOrderInput, PlaceOrderResult, PoolNumber, SourceRecord, SourceStats, Store } from './ports.js';
-import { nextTier, tierFor } from './tiers.js';
-import { median, summariseUsage } from './usage.js';
+import { nextTier, tierFor } from './accounts/tiers.js';
+import { median, summariseUsage } from './accounts/usage.js';
 import type { InboundReply, InboundRequest } from '../providers/inbound.js';
 import { normalisePhone } from './phone.js';
 import { FINAL_STATUSES, UpstreamError, type NumberSource, type UpstreamEndpoint } from '../providers/types.js';

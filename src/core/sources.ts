@@ -5,10 +5,10 @@
  * With no source configured, the built-in simulator serves every order.
  */
 import type { Clock } from './clock.js';
-import { PLATFORMS, requirePlatform, type Platform } from './catalog.js';
+import { PLATFORMS, requirePlatform, type Platform } from './catalogue/catalog.js';
 import { TnError, invalid } from './errors.js';
 import { MICROS_PER_CENT, type Micros } from './money.js';
-import type { OrderRecord } from './order.js';
+import type { OrderRecord } from './orders/order.js';
 import type { PoolNumber, SourceKind, SourceRecord, Store } from './ports.js';
 import type { NumberSource, Upstream, UpstreamEndpoint } from '../providers/types.js';
 import { extractCode } from './extract.js';

@@ -1,4 +1,4 @@
-import { findPlatform, type Platform } from '../core/catalog.js';
+import { findPlatform, type Platform } from '../core/catalogue/catalog.js';
 import { pick, randomInt, type Random } from '../core/clock.js';
 import type { NumberSource, SimulatedSms } from './types.js';
 

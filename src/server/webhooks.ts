@@ -2,7 +2,7 @@ import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'nod
 import { BlockList, isIP } from 'node:net';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { DeliveryOutcome, DueDelivery } from '../core/ports.js';
-import { webhookHeaders } from '../core/signing.js';
+import { webhookHeaders } from '../core/webhooks/signing.js';
 import type { BrokerCore } from '../core/service.js';
 
 /** Svix's schedule (API.md §6): the first try at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */

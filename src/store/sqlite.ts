@@ -5,7 +5,7 @@ import { TnError, aboveLimit, insufficientBalance } from '../core/errors.js';
 import type { Micros } from '../core/money.js';
 import { LOW_BALANCE_THRESHOLD, formatUsd, toUsd } from '../core/money.js';
 import { ulid } from '../core/ids.js';
-import { toOrderView, type OrderRecord, type OrderStatus, type ReceivedSms, type RefundedStatus } from '../core/order.js';
+import { toOrderView, type OrderRecord, type OrderStatus, type ReceivedSms, type RefundedStatus } from '../core/orders/order.js';
 import type {
   AccountRecord,
   AuditReport,
@@ -37,7 +37,7 @@ import type {
   SourceStats,
 } from '../core/ports.js';
 import { MIGRATIONS } from './migrations.js';
-import { median } from '../core/usage.js';
+import { median } from '../core/accounts/usage.js';
 
 /** Idempotency keys are honoured for 24 hours, like Stripe's. */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Box, useApp, useInput, useStdout, type Key } from 'ink';
 import type { AccountInfo, Broker, OrderPage, PriceList, Usage } from '../core/broker.js';
 import { isTnError, type TnError } from '../core/errors.js';
-import type { Order } from '../core/order.js';
+import type { Order } from '../core/orders/order.js';
 import { usd } from '../cli/output.js';
 import { osc52 } from './clipboard.js';
 import { AccountScreen } from './components/AccountScreen.js';

@@ -1,6 +1,6 @@
 import type { AccountInfo, Availability, PriceList, ServicesList } from '../core/broker.js';
-import type { Order } from '../core/order.js';
-import { countryName } from '../core/countries.js';
+import type { Order } from '../core/orders/order.js';
+import { countryName } from '../core/catalogue/countries.js';
 import { percent, usd } from '../cli/output.js';
 
 /**

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useStdout } from 'ink';
 import type { Broker } from '../core/broker.js';
-import type { Order } from '../core/order.js';
+import type { Order } from '../core/orders/order.js';
 
 /** The terminal's size, following resizes. */
 export function useTerminalSize(): { columns: number; rows: number } {

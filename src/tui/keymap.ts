@@ -1,5 +1,5 @@
 import type { Key } from 'ink';
-import type { Order } from '../core/order.js';
+import type { Order } from '../core/orders/order.js';
 import { clamp, filterRows, type ServiceRow } from './format.js';
 import { countryOptions, type CountryFacts } from './pickers.js';
 

@@ -1,5 +1,5 @@
 import type { DeliveryGuardState, PriceList } from '../core/broker.js';
-import { COUNTRIES, findCountry } from '../core/countries.js';
+import { COUNTRIES, findCountry } from '../core/catalogue/countries.js';
 import type { CountryOption } from './components/CountryPicker.js';
 
 const ALL_COUNTRIES: readonly CountryOption[] = [

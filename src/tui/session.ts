@@ -1,5 +1,5 @@
 import type { Broker } from '../core/broker.js';
-import type { Order } from '../core/order.js';
+import type { Order } from '../core/orders/order.js';
 
 /** The orders placed or watched in this run of the app, newest state last, for the Orders list and the exit notice. */
 export class Session {

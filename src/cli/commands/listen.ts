@@ -40,7 +40,7 @@ export async function runListen(opts: ListenOptions, f: Factory): Promise<number
 
   const [{ followEvents }, { webhookHeaders }, { request }] = await Promise.all([
     import('../../client/events.js'),
-    import('../../core/signing.js'),
+    import('../../core/webhooks/signing.js'),
     import('undici'),
   ]);
   const secret = opts.forwardTo ? (await (await f.broker()).webhook()).secret : undefined;

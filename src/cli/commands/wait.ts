@@ -1,5 +1,5 @@
 import { EXIT } from '../../core/errors.js';
-import type { Order } from '../../core/order.js';
+import type { Order } from '../../core/orders/order.js';
 import { examples, integerIn, orderIdArgument, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
 import { noCodeReason, printJson } from '../output.js';

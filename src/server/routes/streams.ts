@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { toOrderView } from '../../core/order.js';
+import { toOrderView } from '../../core/orders/order.js';
 import type { OutboxEvent } from '../../core/ports.js';
 import type { OrderEvent } from '../../core/service.js';
 import { EventsQuery, OrderParams, errorResponses, AUTH, SECURITY } from '../schemas.js';

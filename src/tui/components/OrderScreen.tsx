@@ -1,5 +1,5 @@
 import { Box } from 'ink';
-import type { Order } from '../../core/order.js';
+import type { Order } from '../../core/orders/order.js';
 import { usd } from '../../cli/output.js';
 import { countryLabel, orderState, spread } from '../format.js';
 import { statusColor, type Theme } from '../theme.js';

@@ -1,5 +1,5 @@
-import { TnError } from './errors.js';
-import { toUsd, type Micros } from './money.js';
+import { TnError } from '../errors.js';
+import { toUsd, type Micros } from '../money.js';
 
 export type OrderStatus = 'active' | 'completed' | 'cancelled' | 'expired' | 'failed';
 export type RefundedStatus = 'cancelled' | 'expired' | 'failed';

@@ -1,4 +1,4 @@
-import { TnError } from './errors.js';
+import { TnError } from '../errors.js';
 
 /**
  * Every officially assigned ISO 3166-1 alpha-2 code (249) with a short English name. Names are

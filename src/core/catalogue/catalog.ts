@@ -1,5 +1,5 @@
-import { TnError } from './errors.js';
-import { cents, type Micros } from './money.js';
+import { TnError } from '../errors.js';
+import { cents, type Micros } from '../money.js';
 
 export interface Platform {
   /** The canonical id used in the API (`instagram`). */
