@@ -7,7 +7,7 @@ import {
   type AgentIntent,
   type AgentInterpretation,
   type ParsedAgentQuery,
-} from '../src/core/agent.js';
+} from '../src/core/agent/parse.js';
 import { PLATFORMS } from '../src/core/catalogue/catalog.js';
 import { COUNTRIES } from '../src/core/catalogue/countries.js';
 

@@ -332,8 +332,10 @@ describe.concurrent('exit codes', () => {
 
   it("6: another account's order is not found, and idempotency keys belong to one account", async ({ onTestFinished }) => {
     const tn = await makeSandbox(onTestFinished, { TN_SIM_DELAY_MS: '60000' });
-    // A second config dir on the same database: a second sandbox account on the same broker.
+    // A second config dir on the same database, with an account of its own (`tn register`): the
+    // sandbox account is one per database, so a bare second config dir would share it.
     const other = { env: { TN_CONFIG_DIR: join(tn.root, 'other-config') } };
+    expect((await tn.run(['register'], other)).code).toBe(0);
     const mine = await tn.run(['order', 'ig', '--idempotency-key', 'shared']);
     expect(mine.code, mine.stderr).toBe(0);
     const id = mine.stdout.split('\t')[0]!;

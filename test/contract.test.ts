@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedBroker, openCoreOnFile } from '../src/client/embedded.js';
 import { RemoteBroker } from '../src/client/remote.js';
 import type { Broker } from '../src/core/broker.js';
-import type { BrokerCore } from '../src/core/service.js';
+import type { BrokerCore } from '../src/core/broker-core.js';
 import { buildApp } from '../src/server/app.js';
 import { failure, tempDir } from './helpers.js';
 

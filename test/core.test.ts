@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TnError } from '../src/core/errors.js';
-import type { BrokerCore } from '../src/core/service.js';
+import type { BrokerCore } from '../src/core/broker-core.js';
 import { ManualClock, failure, fundedAccount, makeCore, sleep } from './helpers.js';
 
 const USD = 1_000_000;

@@ -5,7 +5,7 @@ import { afterEach, expect } from 'vitest';
 import { openCoreOnFile, type CoreFileOptions } from '../src/client/embedded.js';
 import type { Clock } from '../src/core/clock.js';
 import { TnError } from '../src/core/errors.js';
-import type { BrokerCore } from '../src/core/service.js';
+import type { BrokerCore } from '../src/core/broker-core.js';
 
 /** A clock that moves only when told to. */
 export class ManualClock implements Clock {

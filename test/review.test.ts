@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCoreOnFile } from '../src/client/embedded.js';
 import { RemoteBroker } from '../src/client/remote.js';
-import { BrokerCore } from '../src/core/service.js';
+import { BrokerCore } from '../src/core/broker-core.js';
 import { Simulator } from '../src/providers/simulator.js';
-import type { NumberSource } from '../src/providers/types.js';
+import type { NumberSource } from '../src/core/sources/providers.js';
 import { buildApp } from '../src/server/app.js';
 import { isPublicAddress } from '../src/server/webhooks.js';
-import { openSqliteStore } from '../src/store/sqlite.js';
+import { openSqlite } from '../src/store/sqlite/engine.js';
 import { ManualClock, fundedAccount, makeCore, tempDir } from './helpers.js';
 
 /** Regressions for what a review of the whole code base found. */
@@ -39,12 +39,12 @@ describe('review findings', () => {
       planDelivery: () => simulator.planDelivery(),
       composeSms: (p) => simulator.composeSms(p),
     };
-    const before = new BrokerCore({ store: openSqliteStore(file), sources: [gateway], clock });
+    const before = new BrokerCore({ db: openSqlite(file), sources: [gateway], clock });
     const { accountId } = await fundedAccount(before, 1_000_000);
     const order = await before.order(accountId, { platform: 'instagram' });
     await before.close();
 
-    const after = new BrokerCore({ store: openSqliteStore(file), sources: [new Simulator()], clock });
+    const after = new BrokerCore({ db: openSqlite(file), sources: [new Simulator()], clock });
     try {
       clock.advance(2000);
       expect((await after.getOrder(accountId, order.order_id)).status).toBe('active');

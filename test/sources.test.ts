@@ -3,8 +3,9 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BrokerCore } from '../src/core/service.js';
-import { chooseOrder, markedUp } from '../src/core/sources.js';
+import type { BrokerCore } from '../src/core/broker-core.js';
+import { chooseOrder } from '../src/core/sources/matching.js';
+import { markedUp } from '../src/core/sources/registry.js';
 import type { OrderRecord } from '../src/core/orders/order.js';
 import { ManualClock, failure, fundedAccount, makeCore, tempDir } from './helpers.js';
 import { BIN, cleanEnv, killLeftovers, runTn, startServe, until } from './support/process.js';
@@ -29,7 +30,7 @@ function sms(core: BrokerCore, source: string, body: Record<string, unknown>) {
 }
 
 async function sourceOf(core: BrokerCore, orderId: string): Promise<string> {
-  return (await core.store.getOrder(orderId))!.source;
+  return (await core.db.read.orders.get(orderId))!.source;
 }
 
 describe('routing among sources', () => {
@@ -436,7 +437,7 @@ describe('an upstream that hangs', () => {
       // It came while the poll still hung: nothing waited for the upstream to give up.
       expect(hanging.length).toBeGreaterThan(0);
       expect(hanging.every((res) => res.socket !== null && !res.socket.destroyed)).toBe(true);
-      expect((await core.store.getOrder(bought.order_id))!.status).toBe('active');
+      expect((await core.db.read.orders.get(bought.order_id))!.status).toBe('active');
     } finally {
       await stop();
     }
@@ -457,9 +458,9 @@ describe('an upstream that hangs', () => {
       // The expiry passes while the poll is out; due work runs meanwhile.
       await until(() => Date.now() > Date.parse(order.expires_at) + 100, 5000, 'the expiry');
       await core.processDue();
-      expect((await core.store.getOrder(order.order_id))!.status).toBe('active');
+      expect((await core.db.read.orders.get(order.order_id))!.status).toBe('active');
       held[0]!.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 7, status: 'smsReceived', message: 'Your Instagram code is 615243', code: '615243' }));
-      await until(async () => (await core.store.getOrder(order.order_id))!.status !== 'active', 5000, 'the poll to land');
+      await until(async () => (await core.db.read.orders.get(order.order_id))!.status !== 'active', 5000, 'the poll to land');
       expect(await core.getOrder(accountId, order.order_id)).toMatchObject({ status: 'completed', code: '615243', refunded: false });
     } finally {
       await stop();

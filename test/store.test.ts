@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCoreOnFile } from '../src/client/embedded.js';
 import { TnError, type ErrorCode } from '../src/core/errors.js';
-import type { BrokerCore } from '../src/core/service.js';
-import { MIGRATIONS } from '../src/store/migrations.js';
-import { SqliteStore, openSqliteStore } from '../src/store/sqlite.js';
+import type { BrokerCore } from '../src/core/broker-core.js';
+import { audit } from '../src/core/accounts/audit.js';
+import { MIGRATIONS } from '../src/store/sqlite/migrations.js';
+import { SqliteDatabase, openSqlite } from '../src/store/sqlite/engine.js';
 import { ManualClock, fundedAccount, makeCore, seededRandom, tempDir } from './helpers.js';
 
 const USD = 1_000_000;
@@ -215,7 +216,7 @@ async function runOps(core: BrokerCore, clock: ManualClock, ops: Op[], tally: Ma
       case 'credit': {
         const id = account(op.account);
         if (!id) break;
-        const before = (await core.store.getAccount(id))!.balance;
+        const before = (await core.db.read.accounts.get(id))!.balance;
         const result = await core.credit(id, op.amount);
         expect(Math.round(result.balance * USD)).toBe(before + op.amount);
         model.deposited.set(id, model.deposited.get(id)! + op.amount);
@@ -474,10 +475,10 @@ describe('audit catches corruption', () => {
 
 // ── schema, pragmas, secrets ────────────────────────────────────────────────────────────────
 
-const pragmaOf = (store: SqliteStore, name: string): unknown => store.db.pragma(name, { simple: true });
+const pragmaOf = (store: SqliteDatabase, name: string): unknown => store.writer.pragma(name, { simple: true });
 
-function schemaOf(store: SqliteStore): { type: string; name: string; sql: string | null }[] {
-  return store.db.prepare('SELECT type, name, sql FROM sqlite_master ORDER BY type, name').all() as {
+function schemaOf(store: SqliteDatabase): { type: string; name: string; sql: string | null }[] {
+  return store.writer.prepare('SELECT type, name, sql FROM sqlite_master ORDER BY type, name').all() as {
     type: string;
     name: string;
     sql: string | null;
@@ -488,7 +489,7 @@ describe('the SQLite store', () => {
   it('migrations set user_version to their number; reopening changes nothing', async () => {
     expect(MIGRATIONS.length).toBeGreaterThan(0);
     const file = join(tempDir(), 'tn.db');
-    const first = openSqliteStore(file);
+    const first = openSqlite(file);
     expect(pragmaOf(first, 'user_version')).toBe(MIGRATIONS.length);
     const schema = schemaOf(first);
     expect(schema.filter((s) => s.type === 'table').map((s) => s.name)).toEqual(
@@ -501,44 +502,44 @@ describe('the SQLite store', () => {
     await first.close();
 
     for (let i = 0; i < 3; i++) {
-      const again = openSqliteStore(file);
+      const again = openSqlite(file);
       expect(pragmaOf(again, 'user_version')).toBe(MIGRATIONS.length);
       expect(schemaOf(again)).toEqual(schema);
-      expect((await again.getAccount(accountId))?.balance).toBe(880_000);
-      expect((await again.recentOrders(accountId, 10)).length).toBe(1);
+      expect((await again.read.accounts.get(accountId))?.balance).toBe(880_000);
+      expect((await again.read.orders.recent(accountId, 10)).length).toBe(1);
       await again.close();
     }
     // Two connections opening the same file at once both migrate nothing and agree.
-    const a = openSqliteStore(file);
-    const b = openSqliteStore(file);
+    const a = openSqlite(file);
+    const b = openSqlite(file);
     expect([pragmaOf(a, 'user_version'), pragmaOf(b, 'user_version')]).toEqual([MIGRATIONS.length, MIGRATIONS.length]);
-    expect((await a.audit()).violations).toEqual([]);
+    expect((await audit(a)).violations).toEqual([]);
     await a.close();
     await b.close();
   });
 
   it('journal_mode is wal and synchronous is FULL on every open', async () => {
     const file = join(tempDir(), 'tn.db');
-    const check = (store: SqliteStore): void => {
+    const check = (store: SqliteDatabase): void => {
       expect(pragmaOf(store, 'journal_mode')).toBe('wal');
       expect(pragmaOf(store, 'synchronous')).toBe(2);
       expect(pragmaOf(store, 'foreign_keys')).toBe(1);
     };
-    const fresh = openSqliteStore(file);
+    const fresh = openSqlite(file);
     check(fresh);
     await fresh.close();
-    const reopened = openSqliteStore(file);
+    const reopened = openSqlite(file);
     check(reopened);
     // The store the core actually uses, on a file that already exists.
     const core = openCoreOnFile(file);
-    expect(core.store).toBeInstanceOf(SqliteStore);
-    check(core.store as SqliteStore);
-    const readonly = openSqliteStore(file, { readonly: true });
+    expect(core.db).toBeInstanceOf(SqliteDatabase);
+    check(core.db as SqliteDatabase);
+    const readonly = openSqlite(file, { readonly: true });
     check(readonly);
     await readonly.close();
     await core.close();
     await reopened.close();
-    const last = openSqliteStore(file);
+    const last = openSqlite(file);
     check(last);
     await last.close();
   });
@@ -548,7 +549,7 @@ describe('the SQLite store', () => {
     const { apiKey, accountId } = await fundedAccount(core, USD);
     const other = await fundedAccount(core, 0);
     expect(apiKey).toMatch(/^vn_/);
-    const db = (core.store as SqliteStore).db;
+    const db = (core.db as SqliteDatabase).writer;
     const row = db.prepare('SELECT * FROM accounts WHERE id = ?').get(accountId) as Record<string, unknown>;
     expect(row.key_hash).toBe(createHash('sha256').update(apiKey).digest('hex'));
     const rows = db.prepare('SELECT * FROM accounts').all() as Record<string, unknown>[];
@@ -571,14 +572,14 @@ describe('the SQLite store', () => {
 
   it('refuses a database written by a newer tn', async () => {
     const file = join(tempDir(), 'tn.db');
-    const store = openSqliteStore(file);
+    const store = openSqlite(file);
     await store.close();
     const newer = MIGRATIONS.length + 1;
     tamper(file, `PRAGMA user_version = ${newer}`);
 
     let err: unknown;
     try {
-      openSqliteStore(file);
+      openSqlite(file);
     } catch (e) {
       err = e;
     }

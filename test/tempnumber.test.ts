@@ -7,8 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../src/core/clock.js';
 import type { Order } from '../src/core/orders/order.js';
-import type { BrokerCore, SourceAlert } from '../src/core/service.js';
-import type { SqliteStore } from '../src/store/sqlite.js';
+import type { BrokerCore } from '../src/core/broker-core.js';
+import type { SourceAlert } from '../src/core/context.js';
+import type { SqliteDatabase } from '../src/store/sqlite/engine.js';
 import { startFakeTempNumber, type FakeActivation, type FakeTempNumber, type FakeTempNumberOptions } from './support/fake-tempnumber.js';
 import { failure, fundedAccount, makeCore, sleep } from './helpers.js';
 
@@ -463,7 +464,7 @@ describe('TempNumber upstream', () => {
       await r.core.removeSource('upstream');
       await r.core.addSource({ name: 'upstream', kind: 'tempnumber', secret: r.fake.apiKey, settings: { baseUrl: r.fake.url, pollMs: POLL_MS } });
       // A VIP customer (15% off) with $0.14 left: 0.15 upstream, no markup.
-      const db = (r.core.store as SqliteStore).db;
+      const db = (r.core.db as SqliteDatabase).writer;
       db.prepare('UPDATE accounts SET completed_orders = 100 WHERE id = ?').run(r.accountId);
       const vip = await r.core.register({ credit: 140_000 });
       db.prepare('UPDATE accounts SET completed_orders = 100 WHERE id = ?').run(vip.account_id);

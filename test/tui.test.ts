@@ -5,7 +5,7 @@ import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedBroker, openCoreOnFile, openEmbeddedBroker } from '../src/client/embedded.js';
 import type { Broker } from '../src/core/broker.js';
-import type { DeliveryGuard } from '../src/core/service.js';
+import type { DeliveryGuard } from '../src/core/catalogue/delivery-guard.js';
 import { TnError } from '../src/core/errors.js';
 import { cents } from '../src/core/money.js';
 import { App, type AppProps } from '../src/tui/app.js';

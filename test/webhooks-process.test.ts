@@ -4,7 +4,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openCoreOnFile } from '../src/client/embedded.js';
 import type { WebhookInfo } from '../src/core/broker.js';
 import type { Order } from '../src/core/orders/order.js';
-import type { OutboxEvent } from '../src/core/ports.js';
+import type { OutboxEvent } from '../src/core/events/port.js';
 import { tempDir } from './helpers.js';
 import { ROOT, cleanEnv, killLeftovers, startServe, until, type ServeProcess } from './support/process.js';
 import { startReceiver, typeOf, type Hit, type Receiver } from './support/webhooks-receiver.js';

@@ -1,6 +1,6 @@
 import type { Broker } from '../core/broker.js';
 import { TnError } from '../core/errors.js';
-import type { BrokerCore } from '../core/service.js';
+import type { BrokerCore } from '../core/broker-core.js';
 import type { Config } from './config.js';
 import type { IO } from './io.js';
 
@@ -83,16 +83,16 @@ export class Factory {
         cache: new FileCache(join(dataDir(this.io.env), 'cache')),
       });
     }
-    const { EmbeddedBroker, ensureSandboxKey } = await import('../client/embedded.js');
+    const { EmbeddedBroker } = await import('../client/embedded.js');
     const core = await this.core();
     const envKey = this.io.env.TN_API_KEY;
     if (envKey) return EmbeddedBroker.open(core, envKey);
     const config = await this.config();
-    const { apiKey, created } = await ensureSandboxKey(core, config.apiKeyFor('local'));
-    if (created) {
-      config.setApiKey('local', apiKey);
-      this.io.err('Created a local sandbox account with $10.00 of test credit.');
-    }
+    const stored = config.apiKeyFor('local');
+    // The database decides the sandbox once; every process, first or not, keeps the key it names.
+    const { apiKey, created } = await core.sandboxKey(stored);
+    if (apiKey !== stored) config.setApiKey('local', apiKey);
+    if (created) this.io.err('Created a local sandbox account with $10.00 of test credit.');
     return EmbeddedBroker.open(core, apiKey);
   }
 }

@@ -16,43 +16,12 @@ import type {
   PriceList,
   PriceQuery,
 } from '../core/broker.js';
-import type { Clock } from '../core/clock.js';
-import { TnError } from '../core/errors.js';
-import { cents } from '../core/money.js';
+import type { BrokerCore } from '../core/broker-core.js';
 import type { Order } from '../core/orders/order.js';
-import { BrokerCore, type DeliveryGuard } from '../core/service.js';
-import { Simulator, type SimulatorOptions } from '../providers/simulator.js';
-import { openSqliteStore } from '../store/sqlite.js';
-import { createUpstream, TEMPNUMBER_LIMITS } from '../providers/upstreams.js';
-import type { SuccessFloor } from '../core/sources.js';
+import { openCoreOnFile, type CoreFileOptions } from '../compose.js';
 
-/** The local sandbox account starts with $10.00 (API.md §7). */
-export const SANDBOX_CREDIT = cents(1000);
-
-export interface CoreFileOptions {
-  simulator?: SimulatorOptions;
-  /** Rest after use of a pool number, per platform. */
-  poolCooldownMs?: number;
-  successFloor?: SuccessFloor;
-  clock?: Clock;
-  orderTtlMs?: number;
-  deliveryGuard?: DeliveryGuard | false;
-}
-
-/** The core on a SQLite file: the sources configured in it, or the simulator when it names none. */
-export function openCoreOnFile(dbFile: string, options: CoreFileOptions = {}): BrokerCore {
-  return new BrokerCore({
-    store: openSqliteStore(dbFile),
-    sources: [new Simulator(options.simulator)],
-    upstreams: createUpstream,
-    upstreamLimits: TEMPNUMBER_LIMITS,
-    poolCooldownMs: options.poolCooldownMs,
-    successFloor: options.successFloor,
-    clock: options.clock,
-    orderTtlMs: options.orderTtlMs,
-    deliveryGuard: options.deliveryGuard,
-  });
-}
+export { openCoreOnFile, type CoreFileOptions } from '../compose.js';
+export { SANDBOX_CREDIT } from '../core/accounts/accounts.js';
 
 /**
  * The embedded broker: the core in this process, acting for the account of one API key.
@@ -152,31 +121,6 @@ export class EmbeddedBroker implements Broker {
 }
 
 /**
- * The key of the local sandbox account: the stored one while the database knows it; a new
- * account with the sandbox credit when no key is stored, or when the database has no account at
- * all (a fresh install, a wiped data directory). A stored key that an existing database does not
- * know is an error, not something to replace behind the user's back.
- */
-export async function ensureSandboxKey(core: BrokerCore, storedKey: string | undefined): Promise<{ apiKey: string; created: boolean }> {
-  if (storedKey) {
-    try {
-      await core.authenticate(storedKey);
-      return { apiKey: storedKey, created: false };
-    } catch (err) {
-      if (!(err instanceof TnError && err.code === 'unauthorized')) throw err;
-      if ((await core.store.countAccounts()) > 0) {
-        throw new TnError(
-          'unauthorized',
-          'The API key in the config file is not an account of the local broker: `tn register` creates a new sandbox account, `tn config unset api_key` forgets the key.',
-        );
-      }
-    }
-  }
-  const registration = await core.register({ credit: SANDBOX_CREDIT, sandbox: true, note: 'local sandbox credit' });
-  return { apiKey: registration.api_key, created: true };
-}
-
-/**
  * For library users: the embedded broker on a database file, acting for `apiKey`, or for a new
  * sandbox account when no key is given (its key is then in `apiKey` of the result).
  */
@@ -186,7 +130,7 @@ export async function openEmbeddedBroker(
 ): Promise<{ broker: EmbeddedBroker; apiKey: string }> {
   const core = openCoreOnFile(dbFile, options);
   try {
-    const apiKey = options.apiKey ?? (await ensureSandboxKey(core, undefined)).apiKey;
+    const apiKey = options.apiKey ?? (await core.sandboxKey(undefined)).apiKey;
     return { broker: await EmbeddedBroker.open(core, apiKey), apiKey };
   } catch (err) {
     await core.close();

@@ -1,5 +1,5 @@
 import type { Order } from './orders/order.js';
-import type { AgentIntent, AgentInterpretation } from './agent.js';
+import type { AgentIntent, AgentInterpretation } from './agent/vocabulary.js';
 import type { ErrorBody } from './errors.js';
 
 /**

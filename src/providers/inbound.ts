@@ -7,43 +7,14 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { normalisePhone } from '../core/phone.js';
+import { GATEWAY_KINDS, type GatewayKind } from '../core/sources/kinds.js';
+import type { InboundMessage, InboundReply, InboundRequest, InboundResult } from '../core/sources/providers.js';
 
-export type InboundKind = 'twilio' | 'android-gateway' | 'httpsms' | 'jasmin' | 'generic';
+export type { InboundMessage, InboundReply, InboundRequest, InboundResult } from '../core/sources/providers.js';
 
-export const INBOUND_KINDS: readonly InboundKind[] = ['twilio', 'android-gateway', 'httpsms', 'jasmin', 'generic'];
+export type InboundKind = GatewayKind;
 
-export interface InboundRequest {
-  method: string;
-  /** Full public URL including the query, as the gateway called it (Twilio signs it). */
-  url: string;
-  /** Header names in lower case. */
-  headers: Record<string, string | undefined>;
-  rawBody: string;
-  /** Milliseconds since the epoch. */
-  now: number;
-}
-
-export interface InboundMessage {
-  /** The receiving number in E.164 with `+`; null when the gateway names a device and SIM instead. */
-  to: string | null;
-  /** The sender: E.164 with `+` when it is a number, otherwise the alphanumeric sender id as sent. */
-  from: string;
-  text: string;
-  receivedAt: number;
-  /** The gateway's own id for the message (for idempotency), when it gives one. */
-  messageId: string | null;
-  device?: { id: string; sim: number | null };
-}
-
-export interface InboundReply {
-  status: number;
-  contentType: string;
-  body: string;
-}
-
-export type InboundResult =
-  | { ok: true; message: InboundMessage; reply: InboundReply }
-  | { ok: false; status: 400 | 403; reason: string };
+export const INBOUND_KINDS: readonly InboundKind[] = GATEWAY_KINDS;
 
 /** SMS Gateway for Android: timestamps further than this from `now` are refused. */
 export const ANDROID_MAX_SKEW_MS = 5 * 60_000;

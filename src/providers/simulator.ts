@@ -1,6 +1,6 @@
 import { findPlatform, type Platform } from '../core/catalogue/catalog.js';
 import { pick, randomInt, type Random } from '../core/clock.js';
-import type { NumberSource, SimulatedSms } from './types.js';
+import type { NumberSource, SimulatedSms } from '../core/sources/providers.js';
 
 /**
  * Number ranges reserved for drama and fiction by each country's regulator, so that no real person
@@ -32,6 +32,9 @@ const RANGES: Readonly<Record<string, readonly FictionRange[]>> = {
   ],
   fr: [{ prefixes: ['+3363998'], digits: 4, first: 0, count: 10_000 }],
 };
+
+/** Numbers asked about at once while walking a nearly full range. */
+const WALK_STEP = 64;
 
 export const SIMULATOR_COUNTRIES = Object.keys(RANGES);
 
@@ -76,19 +79,21 @@ export class Simulator implements NumberSource {
     return CAPACITY[country] ?? 0;
   }
 
-  pickPhone(_platform: string, country: string, isTaken: (phone: string) => boolean): string | null {
+  async pickPhone(_platform: string, country: string, held: (candidates: readonly string[]) => Promise<Set<string>>): Promise<string | null> {
     const numbers = this.numbers(country);
     if (numbers.length === 0) return null;
     // A few random tries find a free number at once while the range is far from full...
-    for (let i = 0; i < 8; i++) {
-      const phone = numbers[Math.floor(this.random() * numbers.length)]!;
-      if (!isTaken(phone)) return phone;
-    }
+    const tries = Array.from({ length: 8 }, () => numbers[Math.floor(this.random() * numbers.length)]!);
+    const taken = await held(tries);
+    const free = tries.find((phone) => !taken.has(phone));
+    if (free !== undefined) return free;
     // ...and a walk from a random place finds the last one when it is nearly full.
     const start = Math.floor(this.random() * numbers.length);
-    for (let i = 0; i < numbers.length; i++) {
-      const phone = numbers[(start + i) % numbers.length]!;
-      if (!isTaken(phone)) return phone;
+    for (let i = 0; i < numbers.length; i += WALK_STEP) {
+      const batch = Array.from({ length: Math.min(WALK_STEP, numbers.length - i) }, (_, k) => numbers[(start + i + k) % numbers.length]!);
+      const heldNow = await held(batch);
+      const phone = batch.find((p) => !heldNow.has(p));
+      if (phone !== undefined) return phone;
     }
     return null;
   }

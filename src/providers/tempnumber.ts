@@ -6,9 +6,8 @@
 import { request } from 'undici';
 import type { Micros } from '../core/money.js';
 import { usdNumberToMicros } from '../core/money.js';
-import type { Upstream, UpstreamActivation, UpstreamCheck, UpstreamEndpoint } from './types.js';
-import { UpstreamError } from './types.js';
-import { TEMPNUMBER_BASE_URL, TEMPNUMBER_LIMITS } from './upstreams.js';
+import { UpstreamError, type Upstream, type UpstreamActivation, type UpstreamCheck, type UpstreamEndpoint } from '../core/sources/providers.js';
+import { FINAL_STATUSES, SMS_STATUS, TEMPNUMBER_BASE_URL, TEMPNUMBER_LIMITS } from './tempnumber-api.js';
 
 export interface TempNumberOptions {
   apiKey: string;
@@ -58,16 +57,19 @@ export class TempNumber implements Upstream {
     return { id: String(id), phone, price: expectedPrice, status: 'smsRequested' };
   }
 
-  async check(activationId: string): Promise<UpstreamCheck> {
+  async check(activationId: string, phase: 'first' | 'retry'): Promise<UpstreamCheck> {
     const body = (await this.call('getActivation', 'GET', `/activations/${encodeURIComponent(activationId)}`)) as {
       status?: unknown;
       message?: unknown;
       code?: unknown;
     };
     if (typeof body.status !== 'string') throw new UpstreamError('unavailable', 'TempNumber answered an activation without a status.');
+    const message = typeof body.message === 'string' && body.message !== '' ? body.message : null;
+    const status = body.status.toLowerCase();
     return {
+      state: status === SMS_STATUS[phase] && message !== null ? 'sms' : FINAL_STATUSES.has(status) ? 'final' : 'waiting',
       status: body.status,
-      message: typeof body.message === 'string' && body.message !== '' ? body.message : null,
+      message,
       // It sends codes as numbers in some answers: "0123" must not lose its zero, so a number is only a fallback.
       code: typeof body.code === 'string' && body.code !== '' ? body.code : typeof body.code === 'number' ? String(body.code) : null,
     };

@@ -2,30 +2,19 @@
  * Builds the client of an upstream source from its record. The HTTP client is loaded on first
  * use, so that a command never pays for it unless an upstream is configured and called.
  */
-import type { SourceRecord } from '../core/ports.js';
-import type { Upstream, UpstreamEndpoint } from './types.js';
+import type { Upstream, UpstreamEndpoint, UpstreamFactory } from '../core/sources/providers.js';
+import { TEMPNUMBER_LIMITS } from './tempnumber-api.js';
 
-/** TempNumber's production API (the base its published clients use). */
-export const TEMPNUMBER_BASE_URL = 'https://tn-api.com/api/v1';
-
-/** TempNumber's documented limits, per endpoint and API key. */
-export const TEMPNUMBER_LIMITS: Record<UpstreamEndpoint, { max: number; windowMs: number }> = {
-  createActivation: { max: 80, windowMs: 120_000 },
-  getActivation: { max: 80, windowMs: 120_000 },
-  updateActivation: { max: 10, windowMs: 60_000 },
-  pricelist: { max: 3, windowMs: 60_000 },
-  balance: { max: 10, windowMs: 60_000 },
-};
-
-export function createUpstream(record: SourceRecord, limiter: (endpoint: UpstreamEndpoint) => Promise<number>): Upstream {
+export const createUpstream: UpstreamFactory = (record, limiter) => {
   let client: Promise<Upstream> | undefined;
+  const limited = (endpoint: UpstreamEndpoint): Promise<number> => limiter(endpoint, TEMPNUMBER_LIMITS[endpoint]);
   const get = (): Promise<Upstream> =>
-    (client ??= import('./tempnumber.js').then(({ TempNumber }) => new TempNumber({ apiKey: record.secret ?? '', baseUrl: record.settings.baseUrl, limiter })));
+    (client ??= import('./tempnumber.js').then(({ TempNumber }) => new TempNumber({ apiKey: record.secret ?? '', baseUrl: record.settings.baseUrl, limiter: limited })));
   return {
     priceList: async () => (await get()).priceList(),
     activate: async (platform, country, expectedPrice) => (await get()).activate(platform, country, expectedPrice),
-    check: async (id) => (await get()).check(id),
+    check: async (id, phase) => (await get()).check(id, phase),
     retry: async (id) => (await get()).retry(id),
     balance: async () => (await get()).balance(),
   };
-}
+};

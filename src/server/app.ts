@@ -5,7 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { TnError } from '../core/errors.js';
-import type { BrokerCore } from '../core/service.js';
+import type { BrokerCore } from '../core/broker-core.js';
 import { TokenBuckets } from './rate-limit.js';
 import { WebhookDeliverer } from './webhooks.js';
 import { SHARED_SCHEMAS } from './schemas.js';

@@ -1,6 +1,6 @@
 import { openCoreOnFile } from '../client/embedded.js';
-import type { DeliveryGuard } from '../core/service.js';
-import type { SuccessFloor } from '../core/sources.js';
+import type { DeliveryGuard } from '../core/catalogue/delivery-guard.js';
+import type { SuccessFloor } from '../core/sources/registry.js';
 import type { SimulatorOptions } from '../providers/simulator.js';
 import { buildApp, type RateLimits } from './app.js';
 

@@ -1,9 +1,10 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { Agent, request, type Dispatcher } from 'undici';
-import type { DeliveryOutcome, DueDelivery } from '../core/ports.js';
+import type { DeliveryOutcome } from '../core/webhooks/delivery.js';
+import type { DueDelivery } from '../core/webhooks/port.js';
 import { webhookHeaders } from '../core/webhooks/signing.js';
-import type { BrokerCore } from '../core/service.js';
+import type { BrokerCore } from '../core/broker-core.js';
 
 /** Svix's schedule (API.md §6): the first try at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
 export const RETRY_SCHEDULE_MS: readonly number[] = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
@@ -160,16 +161,16 @@ export class WebhookDeliverer {
 
   /** Delivers until `signal` aborts: sleeps until the next due delivery, wakes early for new events. */
   async run(signal: AbortSignal, maxSleepMs = 5000): Promise<void> {
-    const store = this.core.store;
+    const log = this.core.deliveries;
     while (!signal.aborted) {
       let next: number | null = null;
       try {
-        const due = await store.dueDeliveries(Date.now(), 32);
+        const due = await log.due(Date.now(), 32);
         const recorded = await Promise.all(due.map((d) => this.deliver(d, signal)));
         // An attempt that could not be recorded stays due: pause rather than hammer the receiver.
         if (recorded.includes(false)) next = Date.now() + 1000;
         else if (due.length === 32) continue;
-        else next = await store.nextDeliveryAt();
+        else next = await log.nextDueAt();
       } catch (err) {
         this.onError(err);
       }
@@ -239,7 +240,7 @@ export class WebhookDeliverer {
     const durationMs = Date.now() - started;
     const outcome = this.outcome(d, statusCode, retryAfterMs, started + durationMs);
     try {
-      await this.core.store.recordAttempt(d.id, { at: started, statusCode, error, durationMs }, outcome);
+      await this.core.deliveries.record(d.id, { at: started, statusCode, error, durationMs }, outcome);
       return true;
     } catch (err) {
       this.onError(err);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach } from 'vitest';
 import { openCoreOnFile } from '../../src/client/embedded.js';
-import type { BrokerCore } from '../../src/core/service.js';
+import type { BrokerCore } from '../../src/core/broker-core.js';
 import type { SimulatorOptions } from '../../src/providers/simulator.js';
 import { buildApp, type AppOptions } from '../../src/server/app.js';
 

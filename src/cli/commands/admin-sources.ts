@@ -1,9 +1,11 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { EXIT, TnError } from '../../core/errors.js';
 import { formatUsd, parseUsd } from '../../core/money.js';
-import type { SourceKind, SourceRecord } from '../../core/ports.js';
-import { DEFAULT_POOL_COOLDOWN_MS, SOURCE_KINDS, isGatewayKind } from '../../core/source-kinds.js';
-import { TEMPNUMBER_BASE_URL } from '../../providers/upstreams.js';
+import type { SourceKind } from '../../core/sources/kinds.js';
+import type { SourceRecord } from '../../core/sources/port.js';
+import { DEFAULT_POOL_COOLDOWN_MS } from '../../core/limits.js';
+import { SOURCE_KINDS, isGatewayKind } from '../../core/sources/kinds.js';
+import { TEMPNUMBER_BASE_URL } from '../../providers/tempnumber-api.js';
 import { examples, integerIn, orderIdArgument, publicUrlArgument, type CommandContext } from '../command.js';
 import type { Factory } from '../factory.js';
 import { describeOrder, percent, printJson, printTable } from '../output.js';

@@ -32,7 +32,7 @@ export async function runRegister(f: Factory): Promise<number> {
   const config = await f.config();
   let registration;
   if (endpoint === 'local') {
-    const { SANDBOX_CREDIT } = await import('../../client/embedded.js');
+    const { SANDBOX_CREDIT } = await import('../../core/accounts/accounts.js');
     registration = await (await f.core()).register({ credit: SANDBOX_CREDIT, sandbox: true, note: 'local sandbox credit' });
   } else {
     const { RemoteBroker } = await import('../../client/remote.js');

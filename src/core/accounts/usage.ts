@@ -1,6 +1,6 @@
 import type { Usage, UsageDay, UsagePlatform } from '../broker.js';
 import { toUsd } from '../money.js';
-import type { OrderFact } from '../ports.js';
+import type { OrderFact } from '../orders/port.js';
 
 const DAY_MS = 86_400_000;
 

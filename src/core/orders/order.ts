@@ -6,9 +6,6 @@ export type RefundedStatus = 'cancelled' | 'expired' | 'failed';
 
 export const ORDER_STATUSES: readonly OrderStatus[] = ['active', 'completed', 'cancelled', 'expired', 'failed'];
 
-/** Default lifetime of an order (API.md §3). */
-export const ORDER_TTL_MS = 300_000;
-
 /**
  * The state machine of API.md §3: an active order ends exactly once; the only way back is a retry
  * of a completed order that has not reached `expires_at`.

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { toOrderView } from '../../core/orders/order.js';
-import type { OutboxEvent } from '../../core/ports.js';
-import type { OrderEvent } from '../../core/service.js';
+import type { OutboxEvent } from '../../core/events/port.js';
+import type { OrderEvent } from '../../core/context.js';
 import { EventsQuery, OrderParams, errorResponses, AUTH, SECURITY } from '../schemas.js';
 import { openSse } from '../sse.js';
 

@@ -233,4 +233,52 @@ export const MIGRATIONS: readonly string[] = [
   -- An inbound SMS for a retried order must have come after the retry.
   ALTER TABLE orders ADD COLUMN retried_at INTEGER;
   `,
+  // 8: the redesign's rows. The embedded sandbox decided once by a row (so processes started
+  // together share one account); idempotency keys reserved before an upstream purchase (nullable
+  // order, a lease and its holder's token); upstream numbers bought that no order sold; an
+  // activation's phase in our words; when an attempt scheduled the next; why a message stayed unmatched.
+  `
+  CREATE TABLE sandbox (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    api_key TEXT NOT NULL,
+    account_id TEXT NOT NULL REFERENCES accounts(id)
+  ) STRICT;
+
+  CREATE TABLE idempotency_keys_v8 (
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    order_id TEXT REFERENCES orders(id),
+    response TEXT,
+    created_at INTEGER NOT NULL,
+    lease_until INTEGER,
+    token TEXT,
+    PRIMARY KEY (account_id, key),
+    CHECK ((order_id IS NULL) = (response IS NULL))
+  ) STRICT;
+  INSERT INTO idempotency_keys_v8 (account_id, key, request_hash, order_id, response, created_at)
+    SELECT account_id, key, request_hash, order_id, response, created_at FROM idempotency_keys;
+  DROP TABLE idempotency_keys;
+  ALTER TABLE idempotency_keys_v8 RENAME TO idempotency_keys;
+  CREATE INDEX idempotency_created ON idempotency_keys(created_at);
+
+  CREATE TABLE upstream_orphans (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    country TEXT NOT NULL,
+    activation_id TEXT NOT NULL,
+    cost INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    reason TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX upstream_orphans_window ON upstream_orphans(source, platform, country, at);
+
+  ALTER TABLE upstream_activations ADD COLUMN phase TEXT CHECK (phase IN ('first', 'retry'));
+  UPDATE upstream_activations SET phase = CASE awaiting WHEN 'smsReceived' THEN 'first' WHEN 'retryReceived' THEN 'retry' END;
+  ALTER TABLE upstream_activations DROP COLUMN awaiting;
+
+  ALTER TABLE delivery_attempts ADD COLUMN next_attempt_at INTEGER;
+  ALTER TABLE inbox ADD COLUMN note TEXT;
+  `,
 ];

@@ -1,0 +1,52 @@
+import { EventEmitter } from 'node:events';
+import type { Clock } from './clock.js';
+import type { Database } from './database.js';
+import type { OutboxEvent } from './events/port.js';
+import type { OrderRecord } from './orders/order.js';
+
+/** What changed, for anyone listening in-process: waiters, streams, the scheduler. */
+export interface OrderEvent {
+  type: 'order.created' | 'sms.received' | 'order.ended' | 'order.retried';
+  order: OrderRecord;
+}
+
+/** Something the operator should act on: an upstream out of money, refusing our key, and the like. */
+export interface SourceAlert {
+  source: string;
+  code: string;
+  message: string;
+}
+
+export interface CoreEvents {
+  /** Every order change, after its commit. */
+  order: [OrderEvent];
+  /** Every event of the log (webhook payloads), after its commit. */
+  outbox: [OutboxEvent];
+  alert: [SourceAlert];
+  /** An order's due time moved (an upstream poll rescheduled it): its waiters look again. */
+  rescheduled: [orderId: string];
+}
+
+/**
+ * What every domain module shares: the database, the clock and the in-process event bus. Modules
+ * are built in a fixed order, each given only the modules before it, so no two depend on each other.
+ */
+export class CoreContext {
+  readonly bus = new EventEmitter<CoreEvents>();
+
+  constructor(
+    readonly db: Database,
+    readonly clock: Clock,
+  ) {
+    this.bus.setMaxListeners(0);
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** Tells in-process listeners that an order changed; call it after the change committed. */
+  publish(type: OrderEvent['type'], order: OrderRecord): void {
+    this.bus.emit('order', { type, order });
+  }
+}

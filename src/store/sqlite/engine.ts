@@ -1,0 +1,218 @@
+/**
+ * The SQLite engine: one file, a writer connection that group-commits units of work, a reader
+ * connection that sees committed data only, and `PRAGMA data_version` to notice other processes.
+ */
+import BetterSqlite3 from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Database, Repositories, Tx } from '../../core/database.js';
+import { TnError } from '../../core/errors.js';
+import { MIGRATIONS } from './migrations.js';
+import { repositories } from './repositories.js';
+import { Sql } from './sql.js';
+
+export interface SqliteOptions {
+  busyTimeoutMs?: number;
+  readonly?: boolean;
+}
+
+/** How often a process looks whether another one committed: the bound on a cross-process wake-up. */
+const FOREIGN_CHANGE_POLL_MS = 100;
+
+export const newerSchema = (version: number): TnError =>
+  new TnError('unavailable', `Database schema version ${version} is newer than this tn (${MIGRATIONS.length}): upgrade tn.`);
+
+/** Opens a connection with the pragmas every tn connection needs; migrates when `migrate`. */
+export function connect(file: string, options: SqliteOptions & { migrate: boolean }): BetterSqlite3.Database {
+  const db = new BetterSqlite3(file, { readonly: options.readonly ?? false });
+  try {
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    // Refuse a newer schema before changing anything in the file.
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) throw newerSchema(version);
+    if (!options.readonly) db.pragma('journal_mode = WAL');
+    // better-sqlite3 reopens WAL databases with synchronous=NORMAL; an acknowledged order must survive power loss.
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    if (options.migrate && !options.readonly) migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}
+
+function migrate(db: BetterSqlite3.Database): void {
+  db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) throw newerSchema(version);
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }
+  }).immediate();
+}
+
+/** Opens (creating if needed) a tn database file and brings its schema up to date. */
+export function openSqlite(file: string, options: SqliteOptions = {}): SqliteDatabase {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const writer = connect(file, { ...options, migrate: true });
+  // An in-memory database is one connection: the reader is the writer.
+  let reader = writer;
+  if (file !== ':memory:') {
+    try {
+      reader = connect(file, { ...options, migrate: false });
+    } catch (err) {
+      writer.close();
+      throw err;
+    }
+  }
+  return new SqliteDatabase(writer, reader);
+}
+
+interface Queued {
+  work: (tx: Tx) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+/** A unit of work awaited something outside the database (a timer, the network) while holding the write lock. */
+class WorkOutsideDatabase extends Error {}
+
+export class SqliteDatabase implements Database {
+  readonly read: Repositories;
+  private readonly writes: Repositories;
+  private readonly writeSql: Sql;
+  private queue: Queued[] = [];
+  private flushing = false;
+  private readonly foreign = new Set<() => void>();
+  private foreignTimer: NodeJS.Timeout | null = null;
+  private seenVersion = 0;
+
+  constructor(
+    /** The connection that writes; exposed for tests and the admin's raw checks. */
+    readonly writer: BetterSqlite3.Database,
+    private readonly reader: BetterSqlite3.Database,
+  ) {
+    this.writeSql = new Sql(writer);
+    this.writes = repositories(this.writeSql);
+    this.read = reader === writer ? this.writes : repositories(new Sql(reader));
+  }
+
+  /**
+   * Group commit. Units of work that arrive together (concurrent requests of a server) share one
+   * immediate transaction and so one fsync; each runs in its own savepoint, so one that throws (a
+   * short balance, say) undoes only itself. Its promise settles after the commit: what was
+   * acknowledged is on disk.
+   */
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (this.queue.length === 1 && !this.flushing) setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    const batch = this.queue;
+    this.queue = [];
+    const sql = this.writeSql;
+    const outcomes: ({ ok: true; value: unknown; after: (() => void)[] } | { ok: false; err: unknown })[] = [];
+    // Work runs on the database only: if a macrotask runs before the batch ends, one awaited elsewhere.
+    let leaked = false;
+    const sentinel = setImmediate(() => (leaked = true));
+    let failed: unknown;
+    try {
+      sql.run('BEGIN IMMEDIATE');
+      for (const item of batch) {
+        const after: (() => void)[] = [];
+        const tx: Tx = { ...this.writes, afterCommit: (fn) => after.push(fn) };
+        sql.run('SAVEPOINT work');
+        try {
+          const value = await item.work(tx);
+          if (leaked) throw new WorkOutsideDatabase('A unit of work waited on something outside the database.');
+          sql.run('RELEASE work');
+          outcomes.push({ ok: true, value, after });
+        } catch (err) {
+          // Some errors (a full disk, an I/O error) roll back the whole transaction, not just the
+          // savepoint: then nothing of this batch is committed, and nothing more may run in it.
+          if (!this.writer.inTransaction) throw err;
+          sql.run('ROLLBACK TO work');
+          sql.run('RELEASE work');
+          outcomes.push({ ok: false, err });
+        }
+      }
+      sql.run('COMMIT');
+    } catch (err) {
+      failed = err;
+      if (this.writer.inTransaction) sql.run('ROLLBACK');
+    } finally {
+      clearImmediate(sentinel);
+    }
+    this.flushing = false;
+    if (this.queue.length) setImmediate(() => void this.flush());
+    if (failed !== undefined) {
+      for (const item of batch) item.reject(failed);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) {
+        for (const fn of outcome.after) fn();
+        item.resolve(outcome.value);
+      } else item.reject(outcome.err);
+    });
+  }
+
+  async snapshot<T>(work: (read: Repositories) => Promise<T>): Promise<T> {
+    const sql = new Sql(this.reader);
+    // A deferred transaction on the reader holds one snapshot for every query of the work.
+    const own = !this.reader.inTransaction;
+    if (own) this.reader.exec('BEGIN');
+    try {
+      return await work(this.reader === this.writer ? this.read : repositories(sql));
+    } finally {
+      if (own && this.reader.inTransaction) this.reader.exec('COMMIT');
+    }
+  }
+
+  changeCounter(): number {
+    // The writer's data_version moves on commits of every other connection (other processes), not its own.
+    return this.writer.pragma('data_version', { simple: true }) as number;
+  }
+
+  onForeignChange(listener: () => void): () => void {
+    this.foreign.add(listener);
+    if (!this.foreignTimer) {
+      this.seenVersion = this.changeCounter();
+      this.foreignTimer = setInterval(() => {
+        if (!this.writer.open) return;
+        const version = this.changeCounter();
+        if (version === this.seenVersion) return;
+        this.seenVersion = version;
+        for (const fn of [...this.foreign]) fn();
+      }, FOREIGN_CHANGE_POLL_MS);
+      this.foreignTimer.unref();
+    }
+    return () => {
+      this.foreign.delete(listener);
+      if (this.foreign.size === 0 && this.foreignTimer) {
+        clearInterval(this.foreignTimer);
+        this.foreignTimer = null;
+      }
+    };
+  }
+
+  async ping(): Promise<void> {
+    this.reader.prepare('SELECT count(*) FROM accounts').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.foreignTimer) clearInterval(this.foreignTimer);
+    this.foreignTimer = null;
+    // Let queued work finish first: what was asked before close is kept.
+    while (this.queue.length || this.flushing) await new Promise((resolve) => setImmediate(resolve));
+    if (this.reader !== this.writer && this.reader.open) this.reader.close();
+    if (this.writer.open) this.writer.close();
+  }
+}
