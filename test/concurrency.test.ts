@@ -7,6 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openCoreOnFile } from '../src/client/embedded.js';
 import type { Order } from '../src/core/orders/order.js';
 import { ManualClock, fundedAccount, sleep, tempDir } from './helpers.js';
+import { startFakeTempNumber } from './support/fake-tempnumber.js';
 
 // Real OS processes sharing one database file, through the compiled library (`npm run build` first).
 
@@ -317,5 +318,35 @@ describe('across processes sharing one database file', () => {
       { amount: 250_000, created_at: expiresAt },
     ]);
     await expectCleanAudit(file);
+  });
+});
+
+describe('idempotency across processes with an upstream source', () => {
+  it('one key sent by several processes at once buys one upstream number and makes one order', { timeout: 60_000 }, async () => {
+    const fake = await startFakeTempNumber();
+    try {
+      const file = join(tempDir(), 'tn.db');
+      const setup = openCoreOnFile(file);
+      await setup.addSource({ name: 'upstream', kind: 'tempnumber', secret: fake.apiKey, settings: { baseUrl: fake.url } });
+      const { accountId, apiKey } = await fundedAccount(setup, USD);
+      // The price list is fetched once and shared through the database (TempNumber allows 3 a minute).
+      await setup.prices(accountId, { by: 'country', platform: 'instagram' });
+      await setup.close();
+
+      const workers = Array.from({ length: 4 }, () =>
+        startWorker<{ order: Order }>('place', file, apiKey, { platform: 'instagram', country: 'us', idempotencyKey: 'same-key', barrier: true }),
+      );
+      const results = await startTogether(workers);
+      const ids = new Set(results.map((r) => r.order.order_id));
+      expect(ids.size).toBe(1);
+      // The key was decided before anything was bought: one purchase upstream, none orphaned.
+      expect(fake.requests.filter((r) => r.method === 'POST' && /\/activations$/.test(r.path)).length).toBe(1);
+      expect(query(file, 'SELECT count(*) AS n FROM upstream_orphans')).toEqual([{ n: 0 }]);
+      expect(query(file, 'SELECT count(*) AS n FROM orders WHERE account_id = ?', accountId)).toEqual([{ n: 1 }]);
+      expect(balanceOf(file, accountId)).toBe(USD - results[0]!.order.price * USD);
+      await expectCleanAudit(file);
+    } finally {
+      await fake.close();
+    }
   });
 });

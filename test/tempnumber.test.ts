@@ -12,6 +12,7 @@ import type { SourceAlert } from '../src/core/context.js';
 import type { SqliteDatabase } from '../src/store/sqlite/engine.js';
 import { startFakeTempNumber, type FakeActivation, type FakeTempNumber, type FakeTempNumberOptions } from './support/fake-tempnumber.js';
 import { failure, fundedAccount, makeCore, sleep } from './helpers.js';
+import type { TnError } from '../src/core/errors.js';
 
 const USD = 1_000_000;
 const POLL_MS = 50;
@@ -429,6 +430,32 @@ describe('TempNumber upstream', () => {
     expect(gb.phone).toBe(activationOf(r.fake, gb).number);
     expect(tg.phone).toBe(activationOf(r.fake, tg).number);
     expect(count(r.fake, 'POST', CREATE_PATH)).toBe(6);
+  });
+
+  it('a number bought that no order sold is an orphan: the operator sees it, and the 7% rule counts it', async () => {
+    const r = await rig({ deliveryGuard: false });
+    // Enough for one number at 0.20: both orders pass the check before buying, only one can commit.
+    const { accountId } = await fundedAccount(r.core, 250_000);
+    const settled = await Promise.allSettled([0, 1].map(() => r.core.order(accountId, { platform: 'instagram', country: 'us' })));
+    expect(settled.map((s) => s.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(((settled.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason as TnError).code).toBe('insufficient_balance');
+    expect(count(r.fake, 'POST', CREATE_PATH)).toBe(2);
+    expect((await r.core.sourceOverview()).find((s) => s.source === 'upstream')).toMatchObject({ orphaned: 1 });
+    expect((await r.core.audit()).violations).toEqual([]);
+
+    // With the orphan, three lapsed activations make four without an SMS: the fifth is not sent upstream.
+    const paid = (settled.find((s) => s.status === 'fulfilled') as PromiseFulfilledResult<Order>).value;
+    r.fake.lapse(activationOf(r.fake, paid).id);
+    expect(await r.core.wait(accountId, paid.order_id, { timeoutMs: 5000 })).toMatchObject({ status: 'failed' });
+    for (let i = 0; i < 2; i++) {
+      const other = await fundedAccount(r.core, USD);
+      const order = await r.core.order(other.accountId, { platform: 'instagram', country: 'us' });
+      r.fake.lapse(activationOf(r.fake, order).id);
+      expect(await r.core.wait(other.accountId, order.order_id, { timeoutMs: 5000 })).toMatchObject({ status: 'failed' });
+    }
+    const last = await fundedAccount(r.core, USD);
+    expect((await failure(r.core.order(last.accountId, { platform: 'instagram', country: 'us' }))).code).toBe('no_numbers');
+    expect(count(r.fake, 'POST', CREATE_PATH)).toBe(4);
   });
 
   describe('what a customer may be charged', () => {

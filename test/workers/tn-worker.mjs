@@ -92,7 +92,7 @@ async function run(accountId) {
       return { seen };
     }
     case 'place':
-      return { order: await core.order(accountId, { platform: opts.platform, country: opts.country }) };
+      return { order: await core.order(accountId, { platform: opts.platform, country: opts.country, idempotencyKey: opts.idempotencyKey }) };
     case 'wait': {
       const started = Date.now();
       const order = await core.wait(accountId, opts.orderId, { timeoutMs: opts.timeoutMs });

@@ -291,6 +291,7 @@ export async function runSourcesOverview(opts: { db?: string }, f: Factory): Pro
     success_rate: s.ended ? Math.round((s.delivered / s.ended) * 1000) / 1000 : null,
     median_delivery_seconds: s.medianDeliveryMs === null ? null : Math.round(s.medianDeliveryMs / 100) / 10,
     errors_last_hour: s.errorsLastHour,
+    orphaned_24h: s.orphaned,
     below_success_floor: s.belowFloor,
     upstream_balance: s.upstreamBalance === null ? null : s.upstreamBalance / 1e6,
     last_error: s.lastError ? { at: new Date(s.lastError.at).toISOString(), code: s.lastError.code, message: s.lastError.message } : null,
@@ -299,7 +300,7 @@ export async function runSourcesOverview(opts: { db?: string }, f: Factory): Pro
   else
     await printTable(
       f.io,
-      ['SOURCE', 'KIND', 'STATE', 'ACTIVE', 'SUCCESS', 'MEDIAN', 'ERRORS 1H', 'LAST ERROR'],
+      ['SOURCE', 'KIND', 'STATE', 'ACTIVE', 'SUCCESS', 'MEDIAN', 'ERRORS 1H', 'ORPHANED', 'LAST ERROR'],
       rows.map((r) => [
         r.source,
         r.kind,
@@ -308,6 +309,7 @@ export async function runSourcesOverview(opts: { db?: string }, f: Factory): Pro
         r.success_rate === null ? '–' : `${percent(r.success_rate)} of ${r.ended_orders_24h}`,
         r.median_delivery_seconds === null ? '–' : `${r.median_delivery_seconds} s`,
         String(r.errors_last_hour),
+        String(r.orphaned_24h),
         r.last_error ? `${r.last_error.code}: ${r.last_error.message.slice(0, 60)}` : '–',
       ]),
     );
