@@ -7,7 +7,8 @@ import { androidSignature, jwtHs256, unixSeconds } from './support/gateways.js';
 import { cleanEnv, killLeftovers, runTn, startServe, type ServeProcess } from './support/process.js';
 
 // Issue 20: what the inbound endpoint of a real `tn serve` (the compiled dist/: `npm run build`
-// first) refuses although the request is authentic: a message whose own time is implausible (§2).
+// first) refuses: a message whose own time is implausible (§2), an httpSMS token that never
+// expires or lives longer than httpSMS makes them (§5).
 
 const API = '/api/v1';
 const DAY = 86_400_000;
@@ -21,6 +22,8 @@ interface Gateway {
   phone: string;
   addFlags: string[];
   poolFlags: string[];
+  /** What the test orders: the only source whose pool serves it there. */
+  order: { platform: string; country: string };
   /** A correctly authenticated post of an SMS carrying `code`, received by the gateway at `at` (ms). */
   post(code: string, at: number): { headers: Record<string, string>; body: string };
   /** Where the format carries the message's time, as the refusal names it. */
@@ -38,7 +41,8 @@ const GATEWAYS: Gateway[] = [
     name: 'script',
     phone: '+15550100601',
     addFlags: [],
-    poolFlags: ['--country', 'us'],
+    poolFlags: ['--country', 'us', '--platforms', 'instagram'],
+    order: { platform: 'instagram', country: 'us' },
     field: 'received_at',
     post: (code, at) => ({
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -51,6 +55,7 @@ const GATEWAYS: Gateway[] = [
     phone: '+447700900601',
     addFlags: ['--signing-key', ANDROID_KEY],
     poolFlags: ['--country', 'gb', '--device', DEVICE, '--sim', '1'],
+    order: { platform: 'instagram', country: 'gb' },
     field: 'payload.receivedAt',
     post: (code, at) => {
       const id = `a${++counter}`;
@@ -65,7 +70,8 @@ const GATEWAYS: Gateway[] = [
     name: 'lab',
     phone: '+15550100602',
     addFlags: ['--signing-key', HTTPSMS_KEY],
-    poolFlags: ['--country', 'us'],
+    poolFlags: ['--country', 'us', '--platforms', 'whatsapp,telegram'],
+    order: { platform: 'whatsapp', country: 'us' },
     field: 'data.timestamp',
     post: (code, at) => {
       const id = `h${++counter}`;
@@ -133,7 +139,7 @@ afterAll(async () => {
 
 describe.each(GATEWAYS)('inbound $kind: a message with an implausible time of its own', (g) => {
   it('is refused with 400 invalid_request naming the time, and completes no order; a message received now still does', async () => {
-    const { status, body: order } = await api<Order>('POST', '/order', { platform: 'instagram', country: g.poolFlags[1] });
+    const { status, body: order } = await api<Order>('POST', '/order', g.order);
     expect(status, JSON.stringify(order)).toBe(201);
     expect(order.phone).toBe(g.phone);
 
@@ -155,5 +161,31 @@ describe.each(GATEWAYS)('inbound $kind: a message with an implausible time of it
 
     expect((await send(g, g.post('444444', Date.now()))).status).toBe(200);
     expect((await api<Order>('GET', `/order/${order.order_id}`)).body).toMatchObject({ status: 'completed', code: '444444', codes: ['444444'] });
+  });
+});
+
+describe('inbound httpsms: a correctly signed JWT that accepts too much', () => {
+  const lab = GATEWAYS.find((g) => g.kind === 'httpsms')!;
+  const withToken = (jwt: string): { headers: Record<string, string>; body: string } => {
+    const req = lab.post('555555', Date.now());
+    return { ...req, headers: { ...req.headers, authorization: `Bearer ${jwt}` } };
+  };
+
+  it('is refused with 403 forbidden without exp, or with a lifetime over 10 minutes, and completes no order', async () => {
+    const { body: order } = await api<Order>('POST', '/order', { platform: 'telegram', country: 'us' });
+    expect(order.phone).toBe(lab.phone);
+    const { exp: _exp, ...noExp } = claims();
+    const now = unixSeconds();
+    for (const jwt of [
+      jwtHs256(noExp, HTTPSMS_KEY),
+      jwtHs256({ ...claims(), exp: now + 3600 }, HTTPSMS_KEY),
+      jwtHs256({ ...claims(), iat: now - 86_400, exp: now + 300 }, HTTPSMS_KEY),
+    ]) {
+      expect(await send(lab, withToken(jwt))).toEqual({ status: 403, body: { error: { code: 'forbidden', status: 403, message: expect.any(String) } } });
+    }
+    expect((await api<Order>('GET', `/order/${order.order_id}`)).body).toMatchObject({ status: 'active', code: null });
+    // What httpSMS itself sends is accepted.
+    expect((await send(lab, withToken(jwtHs256(claims(), HTTPSMS_KEY)))).status).toBe(200);
+    expect((await api<Order>('GET', `/order/${order.order_id}`)).body).toMatchObject({ status: 'completed', code: '555555' });
   });
 });

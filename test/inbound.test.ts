@@ -183,7 +183,23 @@ describe('httpsms', () => {
     expect(httpsms(unsigned)).toMatchObject({ ok: false, status: 403 });
     expect(httpsms(jwt({ ...valid, exp: s - 120 }, SECRET))).toMatchObject({ ok: false, status: 403, reason: 'JWT expired' });
     expect(httpsms(jwt({ ...valid, nbf: s + 120 }, SECRET))).toMatchObject({ ok: false, status: 403, reason: 'JWT not yet valid' });
-    expect(httpsms(jwt({ sub: 'no time claims' }, SECRET)).ok).toBe(true);
+  });
+
+  // Issue 20 §5: httpSMS always sets `exp`, 10 minutes after `iat`; a token that never expires or
+  // lives longer was not made by it, and would be replayable for as long once captured.
+  it('refuses with 403 a token without exp, or living longer than the 10 minutes httpSMS gives one', () => {
+    expect(httpsms(jwt({ sub: 'no time claims' }, SECRET))).toEqual({ ok: false, status: 403, reason: 'JWT has no exp' });
+    const { exp: _exp, ...noExp } = valid;
+    expect(httpsms(jwt(noExp, SECRET))).toMatchObject({ ok: false, status: 403, reason: 'JWT has no exp' });
+    expect(httpsms(jwt({ ...valid, exp: String(s + 600) }, SECRET))).toMatchObject({ ok: false, status: 403, reason: 'JWT has no exp' });
+    expect(httpsms(jwt({ ...valid, exp: s + 3600 }, SECRET))).toMatchObject({ ok: false, status: 403, reason: 'JWT lives longer than httpSMS issues' });
+    expect(httpsms(jwt({ ...valid, iat: s - 86_400, exp: s + 60 }, SECRET))).toMatchObject({ ok: false, status: 403, reason: 'JWT lives longer than httpSMS issues' });
+    expect(httpsms(jwt({ sub: 'user', exp: s + 365 * 86_400 }, SECRET))).toMatchObject({ ok: false, status: 403, reason: 'JWT lives longer than httpSMS issues' });
+    expect(httpsms(jwt({ ...valid, iat: s + 3600, exp: s + 3600 + 600 }, SECRET))).toMatchObject({ ok: false, status: 403 });
+    // What httpSMS sends: iat now, nbf 10 minutes back, exp 10 minutes ahead; also without iat.
+    expect(httpsms(jwt({ ...valid, iat: s, nbf: s - 600, exp: s + 600 }, SECRET)).ok).toBe(true);
+    expect(httpsms(jwt({ sub: 'user', exp: s + 600 }, SECRET)).ok).toBe(true);
+    expect(httpsms(jwt({ ...valid, iat: s - 540, exp: s + 60 }, SECRET)).ok).toBe(true);
   });
 
   it('refuses with 400 a message time more than 30 days old or in the future, in data.timestamp or the event time', () => {

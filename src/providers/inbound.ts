@@ -50,6 +50,12 @@ export const ANDROID_MAX_SKEW_MS = 5 * 60_000;
 /** httpSMS JWTs: leeway on `exp` and `nbf` for clock differences, in seconds. */
 export const JWT_LEEWAY_S = 60;
 /**
+ * httpSMS signs each webhook's JWT with `exp` 10 minutes after `iat` (its `WebhookService.getAuthToken`).
+ * A token meant to live longer was not made by it, and a captured one would be replayable for that
+ * long: refused, as is one without `exp`.
+ */
+export const HTTPSMS_JWT_LIFETIME_S = 10 * 60;
+/**
  * A message's own time must lie within this window around `now`. Outside it the time is refused,
  * not replaced by `now`: taken as arriving now, an old message would complete an order placed after
  * it (issue 20 §2), and a time in the future would match orders that do not exist yet.
@@ -227,7 +233,11 @@ function verifyJwtHs256(token: string, secret: string, now: number): string | nu
   const claims = json(Buffer.from(body, 'base64url').toString('utf8'));
   if (!claims) return 'JWT claims are not an object';
   const seconds = now / 1000;
-  if (claims.exp !== undefined && !(typeof claims.exp === 'number' && seconds < claims.exp + JWT_LEEWAY_S)) return 'JWT expired';
+  if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) return 'JWT has no exp';
+  if (!(seconds < claims.exp + JWT_LEEWAY_S)) return 'JWT expired';
+  if (claims.iat !== undefined && !(typeof claims.iat === 'number' && claims.iat <= seconds + JWT_LEEWAY_S)) return 'JWT issued in the future';
+  const issued = typeof claims.iat === 'number' ? claims.iat : seconds;
+  if (claims.exp - Math.min(issued, seconds) > HTTPSMS_JWT_LIFETIME_S + JWT_LEEWAY_S) return 'JWT lives longer than httpSMS issues';
   if (claims.nbf !== undefined && !(typeof claims.nbf === 'number' && seconds >= claims.nbf - JWT_LEEWAY_S)) return 'JWT not yet valid';
   return null;
 }
