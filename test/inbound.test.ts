@@ -127,9 +127,20 @@ describe('android-gateway', () => {
     expect(android(JSON.stringify({ ...event, payload: { ...event.payload, phoneNumber: '' } }), seconds(NOW))).toMatchObject({ ok: false, status: 400 });
   });
 
-  it('uses now when the message’s own time is missing or not sane', () => {
-    const old = { ...event, payload: { ...event.payload, receivedAt: '2001-01-01T00:00:00Z', simNumber: undefined } };
-    expect(android(JSON.stringify(old), seconds(NOW))).toMatchObject({ ok: true, message: { receivedAt: NOW, device: { sim: null } } });
+  it('uses now when the message has no time of its own', () => {
+    const timeless = { ...event, payload: { ...event.payload, receivedAt: undefined, simNumber: undefined } };
+    expect(android(JSON.stringify(timeless), seconds(NOW))).toMatchObject({ ok: true, message: { receivedAt: NOW, device: { sim: null } } });
+  });
+
+  // Issue 20 §2: taken as arriving now, an old message would be the code of a newer order.
+  it('refuses with 400 a message time more than 30 days old, in the future, or unreadable', () => {
+    const at = (receivedAt: unknown) => android(JSON.stringify({ ...event, payload: { ...event.payload, receivedAt } }), seconds(NOW));
+    expect(at('2001-01-01T00:00:00Z')).toEqual({ ok: false, status: 400, reason: 'payload.receivedAt 2001-01-01T00:00:00Z is more than 30 days old' });
+    expect(at(new Date(NOW - 31 * 86_400_000).toISOString())).toMatchObject({ ok: false, status: 400 });
+    expect(at(new Date(NOW + 10 * 60_000).toISOString())).toMatchObject({ ok: false, status: 400, reason: expect.stringMatching(/in the future$/) });
+    expect(at('yesterday')).toMatchObject({ ok: false, status: 400, reason: 'payload.receivedAt is not an ISO 8601 time' });
+    expect(at(1_740_830_000_000)).toMatchObject({ ok: false, status: 400 });
+    expect(at(new Date(NOW - 29 * 86_400_000).toISOString())).toMatchObject({ ok: true, message: { receivedAt: NOW - 29 * 86_400_000 } });
   });
 });
 
@@ -172,7 +183,31 @@ describe('httpsms', () => {
     expect(httpsms(unsigned)).toMatchObject({ ok: false, status: 403 });
     expect(httpsms(jwt({ ...valid, exp: s - 120 }, SECRET))).toMatchObject({ ok: false, status: 403, reason: 'JWT expired' });
     expect(httpsms(jwt({ ...valid, nbf: s + 120 }, SECRET))).toMatchObject({ ok: false, status: 403, reason: 'JWT not yet valid' });
-    expect(httpsms(jwt({ sub: 'no time claims' }, SECRET)).ok).toBe(true);
+  });
+
+  // Issue 20 §5: httpSMS always sets `exp`, 10 minutes after `iat`; a token that never expires or
+  // lives longer was not made by it, and would be replayable for as long once captured.
+  it('refuses with 403 a token without exp, or living longer than the 10 minutes httpSMS gives one', () => {
+    expect(httpsms(jwt({ sub: 'no time claims' }, SECRET))).toEqual({ ok: false, status: 403, reason: 'JWT has no exp' });
+    const { exp: _exp, ...noExp } = valid;
+    expect(httpsms(jwt(noExp, SECRET))).toMatchObject({ ok: false, status: 403, reason: 'JWT has no exp' });
+    expect(httpsms(jwt({ ...valid, exp: String(s + 600) }, SECRET))).toMatchObject({ ok: false, status: 403, reason: 'JWT has no exp' });
+    expect(httpsms(jwt({ ...valid, exp: s + 3600 }, SECRET))).toMatchObject({ ok: false, status: 403, reason: 'JWT lives longer than httpSMS issues' });
+    expect(httpsms(jwt({ ...valid, iat: s - 86_400, exp: s + 60 }, SECRET))).toMatchObject({ ok: false, status: 403, reason: 'JWT lives longer than httpSMS issues' });
+    expect(httpsms(jwt({ sub: 'user', exp: s + 365 * 86_400 }, SECRET))).toMatchObject({ ok: false, status: 403, reason: 'JWT lives longer than httpSMS issues' });
+    expect(httpsms(jwt({ ...valid, iat: s + 3600, exp: s + 3600 + 600 }, SECRET))).toMatchObject({ ok: false, status: 403 });
+    // What httpSMS sends: iat now, nbf 10 minutes back, exp 10 minutes ahead; also without iat.
+    expect(httpsms(jwt({ ...valid, iat: s, nbf: s - 600, exp: s + 600 }, SECRET)).ok).toBe(true);
+    expect(httpsms(jwt({ sub: 'user', exp: s + 600 }, SECRET)).ok).toBe(true);
+    expect(httpsms(jwt({ ...valid, iat: s - 540, exp: s + 60 }, SECRET)).ok).toBe(true);
+  });
+
+  it('refuses with 400 a message time more than 30 days old or in the future, in data.timestamp or the event time', () => {
+    const token = jwt(valid, SECRET);
+    const old = '2025-01-01T00:00:00Z';
+    expect(httpsms(token, JSON.stringify({ ...event, data: { ...event.data, timestamp: old } }))).toEqual({ ok: false, status: 400, reason: `data.timestamp ${old} is more than 30 days old` });
+    expect(httpsms(token, JSON.stringify({ ...event, time: old, data: { ...event.data, timestamp: undefined } }))).toEqual({ ok: false, status: 400, reason: `time ${old} is more than 30 days old` });
+    expect(httpsms(token, JSON.stringify({ ...event, data: { ...event.data, timestamp: '2025-03-02T00:00:00Z' } }))).toMatchObject({ ok: false, status: 400 });
   });
 
   it('answers 400 to a malformed event once authenticated', () => {
@@ -244,6 +279,13 @@ describe('generic', () => {
     expect(generic({ to: '+15550100', from: '   ', text: 'x' })).toMatchObject({ ok: false, status: 400 });
     expect(generic({ to: '+15550100', from: '+15550101', text: 7 })).toMatchObject({ ok: false, status: 400 });
     expect(generic({ to: '+15550100', from: '+15550101', text: 'x', received_at: 'yesterday' })).toMatchObject({ ok: false, status: 400 });
+  });
+
+  it('refuses with 400 a received_at more than 30 days old or in the future, naming it', () => {
+    const sms = { to: '+15550100', from: '+15550101', text: 'x' };
+    expect(generic({ ...sms, received_at: '2025-01-01T00:00:00Z' })).toEqual({ ok: false, status: 400, reason: 'received_at 2025-01-01T00:00:00Z is more than 30 days old' });
+    expect(generic({ ...sms, received_at: '2025-03-01T12:06:00Z' })).toEqual({ ok: false, status: 400, reason: 'received_at 2025-03-01T12:06:00Z is in the future' });
+    expect(generic({ ...sms, received_at: '2025-03-01T12:04:00Z' })).toMatchObject({ ok: true, message: { receivedAt: NOW + 4 * 60_000 } });
   });
 
   it('refuses everything when no secret is configured', () => {

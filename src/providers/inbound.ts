@@ -20,9 +20,19 @@ export const INBOUND_KINDS: readonly InboundKind[] = GATEWAY_KINDS;
 export const ANDROID_MAX_SKEW_MS = 5 * 60_000;
 /** httpSMS JWTs: leeway on `exp` and `nbf` for clock differences, in seconds. */
 export const JWT_LEEWAY_S = 60;
-/** A message's own time is used when it lies within this window around `now`. */
-const MAX_AGE_MS = 30 * 24 * 3_600_000;
-const MAX_AHEAD_MS = 5 * 60_000;
+/**
+ * httpSMS signs each webhook's JWT with `exp` 10 minutes after `iat` (its `WebhookService.getAuthToken`).
+ * A token meant to live longer was not made by it, and a captured one would be replayable for that
+ * long: refused, as is one without `exp`.
+ */
+export const HTTPSMS_JWT_LIFETIME_S = 10 * 60;
+/**
+ * A message's own time must lie within this window around `now`. Outside it the time is refused,
+ * not replaced by `now`: taken as arriving now, an old message would complete an order placed after
+ * it (issue 20 §2), and a time in the future would match orders that do not exist yet.
+ */
+export const INBOUND_MAX_AGE_MS = 30 * 24 * 3_600_000;
+export const INBOUND_MAX_AHEAD_MS = 5 * 60_000;
 
 export const TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 export const JASMIN_ACK = 'ACK/Jasmin';
@@ -96,7 +106,7 @@ function twilio(secret: string, req: InboundRequest): Authenticated {
       const from = fields.get('From');
       const text = fields.get('Body');
       if (to === undefined || from === undefined || text === undefined) return malformed('From, To and Body are required');
-      return message({ to, from, text, messageId: fields.get('MessageSid') ?? fields.get('SmsSid') ?? null, time: undefined, now: req.now });
+      return message({ to, from, text, messageId: fields.get('MessageSid') ?? fields.get('SmsSid') ?? null, time: null, now: req.now });
     },
   };
 }
@@ -149,7 +159,7 @@ function androidGateway(secret: string, req: InboundRequest): Authenticated {
         return malformed('payload.simNumber is not a slot number');
       }
       const id = typeof messageId === 'string' && messageId !== '' ? messageId : typeof body.id === 'string' && body.id !== '' ? body.id : null;
-      const read = message({ to: null, from: phoneNumber, text, messageId: id, time: payload.receivedAt, now: req.now });
+      const read = message({ to: null, from: phoneNumber, text, messageId: id, time: { field: 'payload.receivedAt', value: payload.receivedAt }, now: req.now });
       if (read.ok) read.message.device = { id: deviceId, sim: typeof simNumber === 'number' ? simNumber : null };
       return read;
     },
@@ -176,7 +186,8 @@ function httpSms(secret: string, req: InboundRequest): Authenticated {
         return malformed('data.contact, data.owner and data.content are required');
       }
       const id = typeof data.message_id === 'string' && data.message_id !== '' ? data.message_id : typeof event.id === 'string' && event.id !== '' ? event.id : null;
-      return message({ to: owner, from: contact, text: content, messageId: id, time: data.timestamp ?? event.time, now: req.now });
+      const time = data.timestamp !== undefined && data.timestamp !== null ? { field: 'data.timestamp', value: data.timestamp } : { field: 'time', value: event.time };
+      return message({ to: owner, from: contact, text: content, messageId: id, time, now: req.now });
     },
   };
 }
@@ -193,7 +204,11 @@ function verifyJwtHs256(token: string, secret: string, now: number): string | nu
   const claims = json(Buffer.from(body, 'base64url').toString('utf8'));
   if (!claims) return 'JWT claims are not an object';
   const seconds = now / 1000;
-  if (claims.exp !== undefined && !(typeof claims.exp === 'number' && seconds < claims.exp + JWT_LEEWAY_S)) return 'JWT expired';
+  if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) return 'JWT has no exp';
+  if (!(seconds < claims.exp + JWT_LEEWAY_S)) return 'JWT expired';
+  if (claims.iat !== undefined && !(typeof claims.iat === 'number' && claims.iat <= seconds + JWT_LEEWAY_S)) return 'JWT issued in the future';
+  const issued = typeof claims.iat === 'number' ? claims.iat : seconds;
+  if (claims.exp - Math.min(issued, seconds) > HTTPSMS_JWT_LIFETIME_S + JWT_LEEWAY_S) return 'JWT lives longer than httpSMS issues';
   if (claims.nbf !== undefined && !(typeof claims.nbf === 'number' && seconds >= claims.nbf - JWT_LEEWAY_S)) return 'JWT not yet valid';
   return null;
 }
@@ -220,7 +235,7 @@ function jasmin(secret: string, req: InboundRequest): Authenticated {
       const text = jasminText(fields);
       if (to === undefined || from === undefined || text === null) return malformed('from, to and content are required');
       const id = fields.get('id');
-      return message({ to, from, text, messageId: id ? id : null, time: undefined, now: req.now });
+      return message({ to, from, text, messageId: id ? id : null, time: null, now: req.now });
     },
   };
 }
@@ -246,12 +261,10 @@ function generic(secret: string, req: InboundRequest): Authenticated {
       if (!body) return malformed('body is not a JSON object');
       const { to, from, text } = body;
       if (typeof to !== 'string' || typeof from !== 'string' || typeof text !== 'string') return malformed('to, from and text are required strings');
-      const time = body.received_at;
-      if (time !== undefined && time !== null && (typeof time !== 'string' || !isIsoTime(time))) return malformed('received_at is not an ISO 8601 time');
       // An optional `id` makes a repeated post of the same message harmless, as the gateways' own ids do.
       const id = body.id;
       if (id !== undefined && id !== null && (typeof id !== 'string' || id === '' || id.length > 128)) return malformed('id must be a string of 1 to 128 characters');
-      return message({ to, from, text, messageId: typeof id === 'string' ? id : null, time, now: req.now });
+      return message({ to, from, text, messageId: typeof id === 'string' ? id : null, time: { field: 'received_at', value: body.received_at }, now: req.now });
     },
   };
 }
@@ -266,7 +279,10 @@ export function normaliseSender(raw: string): string | null {
   return trimmed;
 }
 
-function message(m: { to: string | null; from: string; text: string; messageId: string | null; time: unknown; now: number }): Read {
+/** The time a gateway says it received the message, and the field it came in (for the refusal). */
+type GatewayTime = { field: string; value: unknown } | null;
+
+function message(m: { to: string | null; from: string; text: string; messageId: string | null; time: GatewayTime; now: number }): Read {
   let to: string | null = null;
   if (m.to !== null) {
     to = normalisePhone(m.to);
@@ -274,18 +290,26 @@ function message(m: { to: string | null; from: string; text: string; messageId: 
   }
   const from = normaliseSender(m.from);
   if (from === null) return malformed('the sender is empty or unreadable');
-  return parsed({ to, from, text: m.text, receivedAt: saneTime(m.time, m.now) ?? m.now, messageId: m.messageId });
+  const receivedAt = m.time === null ? m.now : gatewayTime(m.time.field, m.time.value, m.now);
+  if (typeof receivedAt === 'string') return malformed(receivedAt);
+  return parsed({ to, from, text: m.text, receivedAt, messageId: m.messageId });
 }
 
 function isIsoTime(value: string): boolean {
   return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value) && Number.isFinite(Date.parse(value));
 }
 
-/** The message's own time when it is an ISO 8601 time near `now` (not in the future, not ancient). */
-function saneTime(value: unknown, now: number): number | null {
-  if (typeof value !== 'string' || !isIsoTime(value)) return null;
+/**
+ * The message's own time in ms, `now` when the gateway sent none, or why it is refused: a time
+ * that cannot be read, or one outside the window around `now`.
+ */
+function gatewayTime(field: string, value: unknown, now: number): number | string {
+  if (value === undefined || value === null) return now;
+  if (typeof value !== 'string' || !isIsoTime(value)) return `${field} is not an ISO 8601 time`;
   const t = Date.parse(value);
-  return t <= now + MAX_AHEAD_MS && t >= now - MAX_AGE_MS ? t : null;
+  if (t < now - INBOUND_MAX_AGE_MS) return `${field} ${value} is more than ${INBOUND_MAX_AGE_MS / 86_400_000} days old`;
+  if (t > now + INBOUND_MAX_AHEAD_MS) return `${field} ${value} is in the future`;
+  return t;
 }
 
 // ── helpers ────────────────────────────────────────────────────────────────

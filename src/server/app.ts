@@ -27,6 +27,22 @@ export interface RateLimits {
 export const DEFAULT_RATE_LIMITS: RateLimits = { perKeyPerSecond: 100, registerPerHour: 30 };
 export const BODY_LIMIT = 64 * 1024;
 
+/**
+ * How long a client may take to send a request (issue 20 §3): its headers within `headersMs` of
+ * the connection or of the request's first byte, all of it (headers and a body of at most
+ * BODY_LIMIT) within `requestMs`. Neither bounds the answer, so a long poll (up to 300 s) and an
+ * event stream (until its end) are never cut; an idle keep-alive connection closes after
+ * Fastify's 72 s. No per-IP connection cap: a proxy in front, or one client holding its 2,000
+ * long polls, is one address, and each slow connection is gone after `requestMs` anyway.
+ */
+export interface ServerTimeouts {
+  headersMs: number;
+  requestMs: number;
+}
+export const DEFAULT_TIMEOUTS: ServerTimeouts = { headersMs: 15_000, requestMs: 30_000 };
+/** Node checks the timeouts on an interval (30 s by default, which would double them): much finer. */
+const TIMEOUT_CHECK_MS = 1_000;
+
 export interface AppOptions {
   core: BrokerCore;
   version: string;
@@ -45,6 +61,8 @@ export interface AppOptions {
   webhooks?: false | { schedule?: readonly number[]; allowPrivate?: boolean; jitter?: number };
   /** The public origin gateways call (`tn serve --public-url`), for signature checks over the URL. */
   publicUrl?: string;
+  /** Slow-client timeouts; DEFAULT_TIMEOUTS for what is not given. */
+  timeouts?: Partial<ServerTimeouts>;
 }
 
 declare module 'fastify' {
@@ -82,6 +100,9 @@ export const REDACT = [
  * every rule lives in the core, shared with the embedded broker of the CLI.
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const requestMs = options.timeouts?.requestMs ?? DEFAULT_TIMEOUTS.requestMs;
+  // The headers are part of the request: Node refuses a header timeout longer than the request's.
+  const headersMs = Math.min(options.timeouts?.headersMs ?? DEFAULT_TIMEOUTS.headersMs, requestMs);
   const app = Fastify({
     logger:
       options.logger === undefined || options.logger === false
@@ -91,6 +112,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           : undefined,
     loggerInstance: typeof options.logger === 'object' ? options.logger : undefined,
     bodyLimit: BODY_LIMIT,
+    // Fastify sets the server's requestTimeout from its own option (0, off, by default).
+    requestTimeout: requestMs,
+    http: { headersTimeout: headersMs, requestTimeout: requestMs, connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, Math.ceil(headersMs / 4)) },
     trustProxy: options.trustProxy ?? false,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
@@ -102,7 +126,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is too long.' : `The URL ${JSON.stringify(request.url.slice(0, 200))} is not valid.`;
       void sendError(new TnError('invalid_request', message), request, reply);
     },
-    clientErrorHandler: answerClientError,
+    clientErrorHandler: (err, socket) => answerClientError(err, socket, { headersMs, requestMs }),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -264,13 +288,24 @@ export function redactUrl(url: string): string {
   return url.replace(/([?&]token=)[^&#]*/gi, '$1[Redacted]');
 }
 
-/** Requests too broken to parse (bad header lines, headers over Node's limit) get the error shape too. */
-function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) {
+/**
+ * Requests too broken to parse (bad header lines, headers over Node's limit) get the error shape
+ * too, and so do requests that did not arrive in time. A connection that sent nothing at all is
+ * closed without a word: it may be a browser's preconnect, which must not read an answer to a
+ * request it has not made.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, timeouts: ServerTimeouts): void {
+  const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  if (err.code === 'ECONNRESET' || !socket.writable || (timedOut && (socket as Duplex & { bytesRead?: number }).bytesRead === 0)) {
     socket.destroy();
     return;
   }
-  const message = err.code === 'HPE_HEADER_OVERFLOW' ? 'The request headers are too large.' : 'The request is not valid HTTP.';
+  const message =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? 'The request headers are too large.'
+      : timedOut
+        ? `The request did not arrive in time: headers within ${timeouts.headersMs / 1000} s, all of it within ${timeouts.requestMs / 1000} s.`
+        : 'The request is not valid HTTP.';
   const body = JSON.stringify({ error: new TnError('invalid_request', message).toBody() });
   socket.end(
     `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +

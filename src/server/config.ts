@@ -38,6 +38,16 @@ export const ServeConfig = Type.Object(
         ),
       ]),
     ),
+    /** Issue 20 §3: how long a client may take to send its request (DEFAULT_TIMEOUTS when left out). */
+    timeouts: Type.Optional(
+      Type.Object(
+        {
+          headersSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 3600, description: 'the request headers must arrive within this' })),
+          requestSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 3600, description: 'the whole request, headers and body, within this' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Issue 7: how orders are routed among sources. */
     routing: Type.Optional(
       Type.Object(

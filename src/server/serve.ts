@@ -2,7 +2,7 @@ import { openCoreOnFile } from '../client/embedded.js';
 import type { DeliveryGuard } from '../core/catalogue/delivery-guard.js';
 import type { SuccessFloor } from '../core/sources/registry.js';
 import type { SimulatorOptions } from '../providers/simulator.js';
-import { buildApp, type RateLimits } from './app.js';
+import { buildApp, type RateLimits, type ServerTimeouts } from './app.js';
 
 export interface StartOptions {
   host: string;
@@ -19,6 +19,7 @@ export interface StartOptions {
   deliveryGuard?: DeliveryGuard | false;
   publicUrl?: string;
   successFloor?: SuccessFloor;
+  timeouts?: Partial<ServerTimeouts>;
 }
 
 export interface RunningServer {
@@ -45,6 +46,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     logger: options.log ? true : false,
     webhooks: { allowPrivate: options.allowPrivateWebhooks, schedule: options.webhookSchedule },
     publicUrl: options.publicUrl,
+    timeouts: options.timeouts,
   });
   try {
     await app.listen({ host: options.host, port: options.port });

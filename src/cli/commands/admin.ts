@@ -92,8 +92,9 @@ export async function runAudit(opts: { db?: string }, f: Factory): Promise<numbe
   const ok = report.violations.length === 0;
   if (f.globals.json) printJson(f.io, { ok, ...report });
   else {
+    // The verdict is the command's answer, so it is data (stdout), like the violations above it.
     for (const v of report.violations) f.io.out(v);
-    f.io.err(
+    f.io.out(
       `${ok ? 'OK' : `${report.violations.length} violation(s)`}: ${report.accounts} accounts, ${report.orders} orders, ${report.ledgerEntries} ledger entries checked.`,
     );
   }

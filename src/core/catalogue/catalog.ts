@@ -1,5 +1,6 @@
 import { TnError } from '../errors.js';
 import { cents, type Micros } from '../money.js';
+import { hiddenCharacter, refuseHiddenCharacters } from './countries.js';
 
 export interface Platform {
   /** The canonical id used in the API (`instagram`). */
@@ -68,12 +69,17 @@ function normalise(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, '');
 }
 
-/** Finds a platform by id, name or alias, ignoring case, spaces and punctuation. */
+/**
+ * Finds a platform by id, name or alias, ignoring case, spaces and punctuation; never a name with
+ * a control or invisible character in it, which would otherwise be stripped along with punctuation.
+ */
 export function findPlatform(text: string): Platform | undefined {
+  if (typeof text !== 'string' || hiddenCharacter(text)) return undefined;
   return BY_NAME.get(normalise(text));
 }
 
 export function requirePlatform(text: unknown): Platform {
+  if (typeof text === 'string') refuseHiddenCharacters('platform', text);
   if (typeof text !== 'string' || text.trim() === '') {
     throw new TnError('invalid_request', 'Parameter "platform" is required: a platform id such as "instagram".');
   }

@@ -472,6 +472,25 @@ export const COUNTRY_DEMONYMS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * Control, formatting (bidirectional overrides, zero-width), separator, private-use and lone
+ * surrogate characters: none belongs in a name, and stripping them would let "insta\u0000gram" or
+ * "\u202einstagram" pass as "instagram" while logs and terminals show something else.
+ */
+const HIDDEN_CHARACTER = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cs}]/u;
+
+/** The first hidden character of `text` as `U+XXXX`, or null when it has none. */
+export function hiddenCharacter(text: string): string | null {
+  const m = HIDDEN_CHARACTER.exec(text);
+  return m ? `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}` : null;
+}
+
+/** Throws `invalid_request` naming the parameter when `text` holds a hidden character (issue 20 §5). */
+export function refuseHiddenCharacters(parameter: string, text: string): void {
+  const hidden = hiddenCharacter(text);
+  if (hidden) throw new TnError('invalid_request', `Parameter "${parameter}" contains the control or invisible character ${hidden}: names are refused, not cleaned.`);
+}
+
+/**
  * Lower case, accents and apostrophes dropped, dotted initials joined ("U.S." → "us"), "&" spelled
  * out, any other punctuation a single space. A leading "the" is kept: some aliases need it.
  */
@@ -506,7 +525,7 @@ for (const [demonym, code] of Object.entries(COUNTRY_DEMONYMS)) {
  * states") or nationality adjective ("german"). Returns the lower-case ISO code.
  */
 export function findCountry(text: string): string | undefined {
-  if (typeof text !== 'string' || text.length > 200) return undefined;
+  if (typeof text !== 'string' || text.length > 200 || hiddenCharacter(text)) return undefined;
   const norm = normaliseCountryText(text);
   if (norm === '') return undefined;
   const direct = CODE_BY_TEXT.get(norm) ?? CODE_BY_TEXT.get(norm.replace(/^st /, 'saint '));
@@ -529,6 +548,8 @@ export function requireCountry(text: unknown): string {
   if (typeof text !== 'string') {
     throw new TnError('invalid_request', 'Parameter "country" must be a string: an ISO 3166-1 alpha-2 code such as "us", or "any".');
   }
+  // Before the trim, which would drop a BOM or a line separator unseen.
+  refuseHiddenCharacters('country', text);
   const trimmed = text.trim();
   if (trimmed === '' || trimmed.toLowerCase() === 'any') return 'any';
   const found = findCountry(trimmed);
