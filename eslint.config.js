@@ -16,4 +16,8 @@ export default tseslint.config(
     files: ['src/core/**', 'src/store/**', 'src/providers/**'],
     rules: { 'no-console': 'error' },
   },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
 );
