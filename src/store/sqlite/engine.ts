@@ -8,8 +8,8 @@ import { dirname } from 'node:path';
 import type { Database, Repositories, Tx } from '../../core/database.js';
 import { TnError } from '../../core/errors.js';
 import { MIGRATIONS } from './migrations.js';
-import { repositories } from './repositories.js';
-import { Sql } from './sql.js';
+import { repositories } from '../repos/index.js';
+import { SqliteSql } from './sql.js';
 
 export interface SqliteOptions {
   busyTimeoutMs?: number;
@@ -82,7 +82,7 @@ class WorkOutsideDatabase extends Error {}
 export class SqliteDatabase implements Database {
   readonly read: Repositories;
   private readonly writes: Repositories;
-  private readonly writeSql: Sql;
+  private readonly writeSql: SqliteSql;
   private queue: Queued[] = [];
   private flushing = false;
   private readonly foreign = new Set<() => void>();
@@ -94,9 +94,9 @@ export class SqliteDatabase implements Database {
     readonly writer: BetterSqlite3.Database,
     private readonly reader: BetterSqlite3.Database,
   ) {
-    this.writeSql = new Sql(writer);
+    this.writeSql = new SqliteSql(writer);
     this.writes = repositories(this.writeSql);
-    this.read = reader === writer ? this.writes : repositories(new Sql(reader));
+    this.read = reader === writer ? this.writes : repositories(new SqliteSql(reader));
   }
 
   /**
@@ -123,29 +123,29 @@ export class SqliteDatabase implements Database {
     const sentinel = setImmediate(() => (leaked = true));
     let failed: unknown;
     try {
-      sql.run('BEGIN IMMEDIATE');
+      sql.exec('BEGIN IMMEDIATE');
       for (const item of batch) {
         const after: (() => void)[] = [];
         const tx: Tx = { ...this.writes, afterCommit: (fn) => after.push(fn) };
-        sql.run('SAVEPOINT work');
+        sql.exec('SAVEPOINT work');
         try {
           const value = await item.work(tx);
           if (leaked) throw new WorkOutsideDatabase('A unit of work waited on something outside the database.');
-          sql.run('RELEASE work');
+          sql.exec('RELEASE work');
           outcomes.push({ ok: true, value, after });
         } catch (err) {
           // Some errors (a full disk, an I/O error) roll back the whole transaction, not just the
           // savepoint: then nothing of this batch is committed, and nothing more may run in it.
           if (!this.writer.inTransaction) throw err;
-          sql.run('ROLLBACK TO work');
-          sql.run('RELEASE work');
+          sql.exec('ROLLBACK TO work');
+          sql.exec('RELEASE work');
           outcomes.push({ ok: false, err });
         }
       }
-      sql.run('COMMIT');
+      sql.exec('COMMIT');
     } catch (err) {
       failed = err;
-      if (this.writer.inTransaction) sql.run('ROLLBACK');
+      if (this.writer.inTransaction) sql.exec('ROLLBACK');
     } finally {
       clearImmediate(sentinel);
     }
@@ -165,7 +165,7 @@ export class SqliteDatabase implements Database {
   }
 
   async snapshot<T>(work: (read: Repositories) => Promise<T>): Promise<T> {
-    const sql = new Sql(this.reader);
+    const sql = new SqliteSql(this.reader);
     // A deferred transaction on the reader holds one snapshot for every query of the work.
     const own = !this.reader.inTransaction;
     if (own) this.reader.exec('BEGIN');

@@ -1,9 +1,9 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import type { Param, Sql } from '../sql.js';
 
-type Param = string | number | bigint | null | Buffer | Record<string, unknown>;
-
-/** Statements prepared once per connection: compiling SQL costs more than running these small queries. */
-export class Sql {
+/** SQLite's side of `Sql`: statements prepared once per connection (compiling costs more than running these small queries). */
+export class SqliteSql implements Sql {
+  readonly skipLocked = '';
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
   constructor(readonly db: BetterSqlite3.Database) {}
@@ -17,16 +17,20 @@ export class Sql {
     return statement;
   }
 
-  get<R>(text: string, ...params: Param[]): R | undefined {
+  async get<R>(text: string, ...params: Param[]): Promise<R | undefined> {
     return this.statement(text).get(...params) as R | undefined;
   }
 
-  all<R>(text: string, ...params: Param[]): R[] {
+  async all<R>(text: string, ...params: Param[]): Promise<R[]> {
     return this.statement(text).all(...params) as R[];
   }
 
-  /** Runs a statement; the number of rows it changed. */
-  run(text: string, ...params: Param[]): number {
+  async run(text: string, ...params: Param[]): Promise<number> {
     return this.statement(text).run(...params).changes;
+  }
+
+  /** For the engine's own statements (BEGIN, SAVEPOINT): synchronous, no promise. */
+  exec(text: string): void {
+    this.statement(text).run();
   }
 }

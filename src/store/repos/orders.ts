@@ -1,6 +1,6 @@
-import type { GuardWindow, IdempotencyRepo, IdempotencyRow, OrdersRepo, OrderFilter } from '../../core/orders/port.js';
+import type { GuardWindow, IdempotencyRepo, IdempotencyRow, OrdersRepo } from '../../core/orders/port.js';
 import type { OrderRecord, OrderStatus, ReceivedSms } from '../../core/orders/order.js';
-import type { Sql } from './sql.js';
+import type { Sql } from '../sql.js';
 
 interface OrderRow {
   id: string;
@@ -25,13 +25,13 @@ interface OrderRow {
 const HOLDS = "(status = 'active' OR (status = 'completed' AND expires_at > ?))";
 
 export function ordersRepo(sql: Sql): OrdersRepo {
-  const record = (row: OrderRow): OrderRecord => {
+  const record = async (row: OrderRow): Promise<OrderRecord> => {
     // Most reads are of orders still waiting for their first SMS: those have no messages to look up.
     const messages: ReceivedSms[] =
       row.delivered === 0
         ? []
-        : sql
-            .all<{ code: string | null; text: string; received_at: number }>('SELECT code, text, received_at FROM sms WHERE order_id = ? AND accepted = 1 ORDER BY id', row.id)
+        : (await sql
+            .all<{ code: string | null; text: string; received_at: number }>('SELECT code, text, received_at FROM sms WHERE order_id = ? AND accepted = 1 ORDER BY id', row.id))
             .map((m) => ({ code: m.code, text: m.text, receivedAt: m.received_at }));
     return {
       id: row.id,
@@ -53,65 +53,65 @@ export function ordersRepo(sql: Sql): OrdersRepo {
     };
   };
 
-  const window = (column: 'account_id' | 'source', who: string, platform: string, country: string, since: number): GuardWindow => {
-    const totals = sql.get<{ orders: number; ended: number | null; delivered: number | null }>(
-      `SELECT count(*) AS orders, sum(status != 'active') AS ended, sum(status != 'active' AND delivered = 1) AS delivered
+  const window = async (column: 'account_id' | 'source', who: string, platform: string, country: string, since: number): Promise<GuardWindow> => {
+    const totals = (await sql.get<{ orders: number; ended: number | null; delivered: number | null }>(
+      `SELECT count(*) AS orders, sum(CASE WHEN status != 'active' THEN 1 ELSE 0 END) AS ended, sum(CASE WHEN status != 'active' AND delivered = 1 THEN 1 ELSE 0 END) AS delivered
        FROM orders WHERE ${column} = ? AND platform = ? AND country = ? AND created_at > ?`,
       who, platform, country, since,
-    )!;
+    ))!;
     return {
       orders: totals.orders,
       ended: totals.ended ?? 0,
       delivered: totals.delivered ?? 0,
       // Only a refusal needs each order (to tell when it lifts): read them then, not on every order.
       list: async () =>
-        sql
+        (await sql
           .all<{ created_at: number; ended: number; delivered: number }>(
-            `SELECT created_at, status != 'active' AS ended, delivered
+            `SELECT created_at, CASE WHEN status != 'active' THEN 1 ELSE 0 END AS ended, delivered
              FROM orders WHERE ${column} = ? AND platform = ? AND country = ? AND created_at > ? ORDER BY created_at`,
             who, platform, country, since,
-          )
+          ))
           .map((r) => ({ createdAt: r.created_at, ended: r.ended === 1, delivered: r.delivered === 1 })),
     };
   };
 
   return {
     async insert(o) {
-      sql.run(
+      await sql.run(
         `INSERT INTO orders (id, account_id, platform, country, phone, source, price, status, created_at, expires_at, sms_due_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)`,
         o.id, o.accountId, o.platform, o.country, o.phone, o.source, o.price, o.createdAt, o.expiresAt, o.smsDueAt,
       );
     },
     async get(orderId) {
-      const row = sql.get<OrderRow>('SELECT * FROM orders WHERE id = ?', orderId);
+      const row = await sql.get<OrderRow>('SELECT * FROM orders WHERE id = ?', orderId);
       return row ? record(row) : null;
     },
     async recent(accountId, limit) {
-      return sql.all<OrderRow>('SELECT * FROM orders WHERE account_id = ? ORDER BY created_at DESC, id DESC LIMIT ?', accountId, limit).map(record);
+      return Promise.all((await sql.all<OrderRow>('SELECT * FROM orders WHERE account_id = ? ORDER BY created_at DESC, id DESC LIMIT ?', accountId, limit)).map(record));
     },
     async list(accountId, filter, limit, offset) {
-      const where = ['account_id = @accountId'];
-      const params: Record<string, string | number> = { accountId, limit, offset };
-      const add = (name: keyof OrderFilter, condition: string): void => {
-        if (filter[name] === undefined) return;
+      const where = ['account_id = ?'];
+      const params: (string | number)[] = [accountId];
+      const add = (value: string | number | undefined, condition: string): void => {
+        if (value === undefined) return;
         where.push(condition);
-        params[name] = filter[name];
+        params.push(value);
       };
-      add('status', 'status = @status');
-      add('platform', 'platform = @platform');
-      add('country', 'country = @country');
-      add('since', 'created_at >= @since');
-      add('until', 'created_at < @until');
+      add(filter.status, 'status = ?');
+      add(filter.platform, 'platform = ?');
+      add(filter.country, 'country = ?');
+      add(filter.since, 'created_at >= ?');
+      add(filter.until, 'created_at < ?');
       const clause = where.join(' AND ');
-      const total = sql.get<{ n: number }>(`SELECT count(*) AS n FROM orders WHERE ${clause}`, params)!.n;
-      const orders = sql.all<OrderRow>(`SELECT * FROM orders WHERE ${clause} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`, params).map(record);
-      return { orders, total };
+      const total = (await sql.get<{ n: number }>(`SELECT count(*) AS n FROM orders WHERE ${clause}`, ...params))!.n;
+      const rows = await sql.all<OrderRow>(`SELECT * FROM orders WHERE ${clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, ...params, limit, offset);
+      return { orders: await Promise.all(rows.map(record)), total };
     },
     async held(phones, platform, now) {
       const held = new Set<string>();
       for (const phone of phones) {
-        if (sql.get(`SELECT 1 FROM orders WHERE phone = ? AND platform = ? AND ${HOLDS} LIMIT 1`, phone, platform, now)) held.add(phone);
+        if ((await sql.get(`SELECT 1 FROM orders WHERE phone = ? AND platform = ? AND ${HOLDS} LIMIT 1`, phone, platform, now))) held.add(phone);
       }
       return held;
     },
@@ -119,10 +119,10 @@ export function ordersRepo(sql: Sql): OrdersRepo {
       return window(by === 'account' ? 'account_id' : 'source', who, platform, country, since);
     },
     async complete(orderId, at) {
-      return sql.run("UPDATE orders SET status = 'completed', completed_at = ?, sms_due_at = NULL, delivered = 1 WHERE id = ? AND status = 'active'", at, orderId) === 1;
+      return (await sql.run("UPDATE orders SET status = 'completed', completed_at = ?, sms_due_at = NULL, delivered = 1 WHERE id = ? AND status = 'active'", at, orderId)) === 1;
     },
     async endRefunded(orderId, status, at) {
-      const row = sql.get<{ account_id: string; price: number }>(
+      const row = await sql.get<{ account_id: string; price: number }>(
         "UPDATE orders SET status = ?, ended_at = ?, refunded = 1, sms_due_at = NULL WHERE id = ? AND status = 'active' RETURNING account_id, price",
         status, at, orderId,
       );
@@ -130,78 +130,77 @@ export function ordersRepo(sql: Sql): OrdersRepo {
     },
     async backToCompleted(orderId, completedAt) {
       return (
-        sql.get<{ account_id: string }>(
+        (await sql.get<{ account_id: string }>(
           "UPDATE orders SET status = 'completed', completed_at = ?, sms_due_at = NULL WHERE id = ? AND status = 'active' RETURNING account_id",
           completedAt, orderId,
-        )?.account_id ?? null
+        ))?.account_id ?? null
       );
     },
     async reopen(orderId, at, smsDueAt) {
       return (
-        sql.get<{ account_id: string }>(
+        (await sql.get<{ account_id: string }>(
           "UPDATE orders SET status = 'active', completed_at = NULL, sms_due_at = ?, retried_at = ? WHERE id = ? AND status = 'completed' AND expires_at > ? RETURNING account_id",
           smsDueAt, at, orderId, at,
-        )?.account_id ?? null
+        ))?.account_id ?? null
       );
     },
     async addSms(orderId, sms) {
-      sql.run('INSERT INTO sms (order_id, sender, text, code, accepted, received_at) VALUES (?, ?, ?, ?, ?, ?)', orderId, sms.sender, sms.text, sms.code, sms.accepted ? 1 : 0, sms.receivedAt);
+      await sql.run('INSERT INTO sms (order_id, sender, text, code, accepted, received_at) VALUES (?, ?, ?, ?, ?, ?)', orderId, sms.sender, sms.text, sms.code, sms.accepted ? 1 : 0, sms.receivedAt);
     },
     async lastAcceptedSmsAt(orderId) {
-      return sql.get<{ at: number | null }>('SELECT max(received_at) AS at FROM sms WHERE order_id = ? AND accepted = 1', orderId)!.at;
+      return (await sql.get<{ at: number | null }>('SELECT max(received_at) AS at FROM sms WHERE order_id = ? AND accepted = 1', orderId))!.at;
     },
     async activeOnNumber(phone, source, receivedAt) {
       // A retried order waits for a message the gateway received after the one it already got.
-      return sql
-        .all<OrderRow>(
-          `SELECT * FROM orders o WHERE phone = ? AND source = ? AND status = 'active'
-             AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.order_id = o.id AND i.received_at >= ?)
-           ORDER BY created_at DESC, id DESC`,
-          phone, source, receivedAt,
-        )
-        .map(record);
+      const rows = await sql.all<OrderRow>(
+        `SELECT * FROM orders o WHERE phone = ? AND source = ? AND status = 'active'
+           AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.order_id = o.id AND i.received_at >= ?)
+         ORDER BY created_at DESC, id DESC`,
+        phone, source, receivedAt,
+      );
+      return Promise.all(rows.map(record));
     },
     async dueWork(now, limit) {
-      const deliveries = sql
+      const deliveries = (await sql
         .all<{ id: string; platform: string; source: string; sms_due_at: number; expires_at: number }>(
           `SELECT id, platform, source, sms_due_at, expires_at FROM orders
            WHERE status = 'active' AND sms_due_at IS NOT NULL AND sms_due_at <= ? AND sms_due_at < expires_at
            ORDER BY sms_due_at LIMIT ?`,
           now, limit,
-        )
+        ))
         .map((r) => ({ orderId: r.id, platform: r.platform, source: r.source, dueAt: r.sms_due_at, expiresAt: r.expires_at }));
-      const expiries = sql
+      const expiries = (await sql
         .all<{ id: string; expires_at: number }>(
           `SELECT id, expires_at FROM orders
            WHERE status = 'active' AND expires_at <= ? AND (sms_due_at IS NULL OR sms_due_at >= expires_at)
            ORDER BY expires_at LIMIT ?`,
           now, limit,
-        )
+        ))
         .map((r) => ({ orderId: r.id, expiresAt: r.expires_at }));
       return { deliveries, expiries };
     },
     async reschedule(orderId, dueAt, nextAt) {
-      return sql.run("UPDATE orders SET sms_due_at = ? WHERE id = ? AND status = 'active' AND sms_due_at = ?", nextAt, orderId, dueAt) === 1;
+      return (await sql.run("UPDATE orders SET sms_due_at = ? WHERE id = ? AND status = 'active' AND sms_due_at = ?", nextAt, orderId, dueAt)) === 1;
     },
     async nextDueAt() {
       return (
-        sql.get<{ due: number | null }>(
+        (await sql.get<{ due: number | null }>(
           `SELECT min(due) AS due FROM (
              SELECT min(sms_due_at) AS due FROM orders WHERE status = 'active' AND sms_due_at IS NOT NULL
-             UNION ALL SELECT min(expires_at) FROM orders WHERE status = 'active')`,
-        )?.due ?? null
+             UNION ALL SELECT min(expires_at) FROM orders WHERE status = 'active') AS due_times`,
+        ))?.due ?? null
       );
     },
     async numbersInUse(now) {
-      return sql.all(`SELECT source, platform, country, count(*) AS count FROM orders WHERE ${HOLDS} GROUP BY source, platform, country`, now);
+      return await sql.all(`SELECT source, platform, country, count(*) AS count FROM orders WHERE ${HOLDS} GROUP BY source, platform, country`, now);
     },
     async facts(filter) {
-      return sql
+      return (await sql
         .all<OrderRow & { first_sms_at: number | null }>(
           `SELECT o.*, (SELECT min(received_at) FROM sms WHERE sms.order_id = o.id AND accepted = 1) AS first_sms_at
-           FROM orders o WHERE o.created_at >= ? AND (? IS NULL OR o.account_id = ?)`,
+           FROM orders o WHERE o.created_at >= ? AND (CAST(? AS TEXT) IS NULL OR o.account_id = ?)`,
           filter.since, filter.accountId ?? null, filter.accountId ?? null,
-        )
+        ))
         .map((r) => ({
           accountId: r.account_id,
           platform: r.platform,
@@ -220,7 +219,7 @@ export function ordersRepo(sql: Sql): OrdersRepo {
 export function idempotencyRepo(sql: Sql): IdempotencyRepo {
   return {
     async find(accountId, key) {
-      const r = sql.get<{ request_hash: string; created_at: number; order_id: string | null; response: string | null; lease_until: number | null; token: string | null }>(
+      const r = await sql.get<{ request_hash: string; created_at: number; order_id: string | null; response: string | null; lease_until: number | null; token: string | null }>(
         'SELECT request_hash, created_at, order_id, response, lease_until, token FROM idempotency_keys WHERE account_id = ? AND key = ?',
         accountId, key,
       );
@@ -231,31 +230,31 @@ export function idempotencyRepo(sql: Sql): IdempotencyRepo {
     },
     async reserve(r) {
       return (
-        sql.run(
+        (await sql.run(
           'INSERT INTO idempotency_keys (account_id, key, request_hash, created_at, lease_until, token) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
           r.accountId, r.key, r.requestHash, r.createdAt, r.leaseUntil, r.token,
-        ) === 1
+        )) === 1
       );
     },
     async takeOver(accountId, key, oldToken, token, leaseUntil, at) {
       return (
-        sql.run(
+        (await sql.run(
           'UPDATE idempotency_keys SET token = ?, lease_until = ? WHERE account_id = ? AND key = ? AND order_id IS NULL AND coalesce(token, \'\') = ? AND coalesce(lease_until, 0) <= ?',
           token, leaseUntil, accountId, key, oldToken, at,
-        ) === 1
+        )) === 1
       );
     },
     async complete(accountId, key, orderId, response) {
-      sql.run('UPDATE idempotency_keys SET order_id = ?, response = ?, lease_until = NULL, token = NULL WHERE account_id = ? AND key = ?', orderId, response, accountId, key);
+      await sql.run('UPDATE idempotency_keys SET order_id = ?, response = ?, lease_until = NULL, token = NULL WHERE account_id = ? AND key = ?', orderId, response, accountId, key);
     },
     async insert(r) {
-      sql.run(
+      await sql.run(
         'INSERT INTO idempotency_keys (account_id, key, request_hash, order_id, response, created_at) VALUES (?, ?, ?, ?, ?, ?)',
         r.accountId, r.key, r.requestHash, r.orderId, r.response, r.createdAt,
       );
     },
     async remove(accountId, key) {
-      sql.run('DELETE FROM idempotency_keys WHERE account_id = ? AND key = ?', accountId, key);
+      await sql.run('DELETE FROM idempotency_keys WHERE account_id = ? AND key = ?', accountId, key);
     },
   };
 }

@@ -3,7 +3,7 @@ import { accountsRepo, auditRepo, ledgerRepo, pricesRepo, sandboxRepo } from './
 import { eventsRepo, webhooksRepo } from './events.js';
 import { idempotencyRepo, ordersRepo } from './orders.js';
 import { activationsRepo, bucketsRepo, cacheRepo, inboxRepo, poolRepo, sourcesRepo } from './sources.js';
-import type { Sql } from './sql.js';
+import type { Sql } from '../sql.js';
 
 /** Every repository, bound to one connection. */
 export function repositories(sql: Sql): Repositories {

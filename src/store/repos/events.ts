@@ -1,6 +1,6 @@
 import type { EventsRepo, OutboxEvent } from '../../core/events/port.js';
 import type { AttemptLog, WebhooksRepo } from '../../core/webhooks/port.js';
-import type { Sql } from './sql.js';
+import type { Sql } from '../sql.js';
 
 interface EventRow {
   id: number;
@@ -19,11 +19,11 @@ const HEADS = "SELECT min(id) FROM deliveries WHERE state = 'pending' GROUP BY a
 export function eventsRepo(sql: Sql): EventsRepo {
   return {
     async append(e) {
-      const { id } = sql.get<{ id: number }>(
+      const { id } = (await sql.get<{ id: number }>(
         'INSERT INTO events (msg_id, account_id, type, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id',
         e.msgId, e.accountId, e.type, e.payload, e.createdAt,
-      )!;
-      sql.run(
+      ))!;
+      await sql.run(
         `INSERT INTO deliveries (event_id, account_id, url, state, next_attempt_at, created_at)
          SELECT ?, id, webhook_url, 'pending', ?, ? FROM accounts WHERE id = ? AND webhook_url IS NOT NULL AND webhook_disabled_at IS NULL`,
         id, e.createdAt, e.createdAt, e.accountId,
@@ -31,10 +31,10 @@ export function eventsRepo(sql: Sql): EventsRepo {
       return { ...e, id };
     },
     async after(accountId, afterId, limit) {
-      return sql.all<EventRow>('SELECT * FROM events WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?', accountId, afterId, limit).map(toEvent);
+      return (await sql.all<EventRow>('SELECT * FROM events WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?', accountId, afterId, limit)).map(toEvent);
     },
     async position(accountId, msgId) {
-      return sql.get<{ id: number }>('SELECT id FROM events WHERE msg_id = ? AND account_id = ?', msgId, accountId)?.id ?? null;
+      return (await sql.get<{ id: number }>('SELECT id FROM events WHERE msg_id = ? AND account_id = ?', msgId, accountId))?.id ?? null;
     },
   };
 }
@@ -42,7 +42,7 @@ export function eventsRepo(sql: Sql): EventsRepo {
 export function webhooksRepo(sql: Sql): WebhooksRepo {
   return {
     async settings(accountId) {
-      const row = sql.get<{
+      const row = await sql.get<{
         webhook_url: string | null;
         webhook_secret: string;
         webhook_previous_secret: string | null;
@@ -68,54 +68,54 @@ export function webhooksRepo(sql: Sql): WebhooksRepo {
         : null;
     },
     async setUrl(accountId, url) {
-      sql.run('UPDATE accounts SET webhook_url = ?, webhook_disabled_at = NULL, webhook_disabled_reason = NULL WHERE id = ?', url, accountId);
+      await sql.run('UPDATE accounts SET webhook_url = ?, webhook_disabled_at = NULL, webhook_disabled_reason = NULL WHERE id = ?', url, accountId);
     },
     async rotateSecret(accountId, secret, previousUntil) {
-      sql.run('UPDATE accounts SET webhook_previous_secret = webhook_secret, webhook_previous_until = ?, webhook_secret = ? WHERE id = ?', previousUntil, secret, accountId);
+      await sql.run('UPDATE accounts SET webhook_previous_secret = webhook_secret, webhook_previous_until = ?, webhook_secret = ? WHERE id = ?', previousUntil, secret, accountId);
     },
     async disable(accountId, at, reason) {
-      sql.run('UPDATE accounts SET webhook_disabled_at = ?, webhook_disabled_reason = ? WHERE id = ?', at, reason, accountId);
+      await sql.run('UPDATE accounts SET webhook_disabled_at = ?, webhook_disabled_reason = ? WHERE id = ?', at, reason, accountId);
     },
     async redirectPending(accountId, url, at) {
-      if (url === null) sql.run("UPDATE deliveries SET state = 'failed', finished_at = ? WHERE account_id = ? AND state = 'pending'", at, accountId);
+      if (url === null) await sql.run("UPDATE deliveries SET state = 'failed', finished_at = ? WHERE account_id = ? AND state = 'pending'", at, accountId);
       // Whatever waits goes to the new URL, now, in its order.
-      else sql.run("UPDATE deliveries SET url = ?, next_attempt_at = ? WHERE account_id = ? AND state = 'pending'", url, at, accountId);
+      else await sql.run("UPDATE deliveries SET url = ?, next_attempt_at = ? WHERE account_id = ? AND state = 'pending'", url, at, accountId);
     },
     async due(now, limit) {
-      return sql
+      return (await sql
         .all<EventRow & { delivery_id: number; attempts: number; url: string }>(
           `SELECT d.id AS delivery_id, d.attempts, d.url, e.* FROM deliveries d JOIN events e ON e.id = d.event_id
            WHERE d.id IN (${HEADS}) AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT ?`,
           now, limit,
-        )
+        ))
         .map((r) => ({ id: r.delivery_id, attempts: r.attempts, url: r.url, event: toEvent(r) }));
     },
     async nextDueAt() {
-      return sql.get<{ at: number | null }>(`SELECT min(next_attempt_at) AS at FROM deliveries WHERE id IN (${HEADS})`)?.at ?? null;
+      return (await sql.get<{ at: number | null }>(`SELECT min(next_attempt_at) AS at FROM deliveries WHERE id IN (${HEADS})`))?.at ?? null;
     },
     async delivery(deliveryId) {
-      const d = sql.get<{ account_id: string; state: string }>('SELECT account_id, state FROM deliveries WHERE id = ?', deliveryId);
+      const d = await sql.get<{ account_id: string; state: string }>('SELECT account_id, state FROM deliveries WHERE id = ?', deliveryId);
       return d ? { accountId: d.account_id, state: d.state } : null;
     },
     async addAttempt(deliveryId, accountId, a, nextAttemptAt) {
-      sql.run(
+      await sql.run(
         'INSERT INTO delivery_attempts (delivery_id, account_id, at, status_code, error, duration_ms, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
         deliveryId, accountId, a.at, a.statusCode, a.error, a.durationMs, nextAttemptAt,
       );
     },
     async finish(deliveryId, state, at, nextAttemptAt) {
-      if (state === 'pending') sql.run('UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?', nextAttemptAt, deliveryId);
-      else sql.run('UPDATE deliveries SET state = ?, attempts = attempts + 1, finished_at = ? WHERE id = ?', state, at, deliveryId);
+      if (state === 'pending') await sql.run('UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?', nextAttemptAt, deliveryId);
+      else await sql.run('UPDATE deliveries SET state = ?, attempts = attempts + 1, finished_at = ? WHERE id = ?', state, at, deliveryId);
     },
     async recentAttempts(accountId, limit) {
-      return sql
+      return (await sql
         .all<{ msg_id: string; type: string; at: number; status_code: number | null; error: string | null; duration_ms: number; next_attempt_at: number | null; attempt: number; state: AttemptLog['state'] }>(
           `SELECT e.msg_id, e.type, a.at, a.status_code, a.error, a.duration_ms, a.next_attempt_at, d.state,
                   (SELECT count(*) FROM delivery_attempts x WHERE x.delivery_id = a.delivery_id AND x.id <= a.id) AS attempt
            FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id JOIN events e ON e.id = d.event_id
            WHERE a.account_id = ? ORDER BY a.id DESC LIMIT ?`,
           accountId, limit,
-        )
+        ))
         .map((r) => ({
           webhookId: r.msg_id,
           type: r.type,
