@@ -6,6 +6,7 @@
 import { BrokerCore } from './core/broker-core.js';
 import type { DeliveryGuard } from './core/catalogue/delivery-guard.js';
 import type { Clock } from './core/clock.js';
+import type { Database } from './core/database.js';
 import type { SuccessFloor } from './core/sources/registry.js';
 import { Simulator, type SimulatorOptions } from './providers/simulator.js';
 import { createUpstream } from './providers/upstreams.js';
@@ -23,8 +24,25 @@ export interface CoreFileOptions {
 
 /** The core on a SQLite file: the sources configured in it, or the simulator when it names none. */
 export function openCoreOnFile(dbFile: string, options: CoreFileOptions = {}): BrokerCore {
+  return coreOn(openSqlite(dbFile), options);
+}
+
+/**
+ * The core on a SQLite file or, for a `postgres://` URL, on PostgreSQL (its driver loaded only
+ * then): the one way `tn serve` and `tn admin` open a database.
+ */
+export async function openCore(db: string, options: CoreFileOptions = {}): Promise<BrokerCore> {
+  if (!isPostgresUrl(db)) return openCoreOnFile(db, options);
+  const { openPostgres } = await import('./store/postgres/engine.js');
+  return coreOn(await openPostgres(db), options);
+}
+
+/** Whether a `--db` value names a PostgreSQL database rather than a file. */
+export const isPostgresUrl = (db: string): boolean => /^postgres(ql)?:\/\//i.test(db);
+
+function coreOn(db: Database, options: CoreFileOptions): BrokerCore {
   return new BrokerCore({
-    db: openSqlite(dbFile),
+    db,
     sources: [new Simulator(options.simulator)],
     upstreams: createUpstream,
     inboundParser: async () => (await import('./providers/inbound.js')).parseInbound,

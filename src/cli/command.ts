@@ -43,3 +43,6 @@ export function publicUrlArgument(value: string): string {
   }
   return url.toString().replace(/\/+$/, '');
 }
+
+/** `--db` of `tn admin` and its subcommands: which database they act on. */
+export const DB_OPTION = ['--db <file|url>', "database file or postgres:// URL (env TN_DB_URL; default: the embedded broker's file)"] as const;

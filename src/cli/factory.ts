@@ -52,12 +52,13 @@ export class Factory {
    * names another. A named file must exist (a typo must not start an empty broker) unless `create`.
    */
   async core(dbFile?: string, options: { create?: boolean } = {}): Promise<BrokerCore> {
-    if (dbFile !== undefined && !options.create) {
+    const [{ openCore, isPostgresUrl }, { localDatabase }] = await Promise.all([import('../compose.js'), import('./paths.js')]);
+    const chosen = dbFile ?? this.io.env.TN_DB_URL ?? undefined;
+    if (chosen !== undefined && !isPostgresUrl(chosen) && !options.create) {
       const { existsSync } = await import('node:fs');
-      if (!existsSync(dbFile)) throw new TnError('not_found', `Database file ${dbFile} not found.`);
+      if (!existsSync(chosen)) throw new TnError('not_found', `Database file ${chosen} not found.`);
     }
-    const [{ openCoreOnFile }, { localDatabase }] = await Promise.all([import('../client/embedded.js'), import('./paths.js')]);
-    const core = openCoreOnFile(dbFile ?? localDatabase(this.io.env), { simulator: simulatorSettings(this.io.env) });
+    const core = await openCore(chosen ?? localDatabase(this.io.env), { simulator: simulatorSettings(this.io.env) });
     this.cores.push(core);
     return core;
   }

@@ -302,8 +302,17 @@ export class BrokerCore {
     return this.outbox.position(accountId, lastEventId);
   }
 
+  latestEventPosition(accountId: string): Promise<number> {
+    return this.outbox.latest(accountId);
+  }
+
   eventsAfter(accountId: string, afterId: number, limit?: number): Promise<OutboxEvent[]> {
     return this.outbox.after(accountId, afterId, limit);
+  }
+
+  /** Calls `listener` after commits of other processes or instances: a stream then reads again what it follows. */
+  onForeignChange(listener: () => void): () => void {
+    return this.db.onForeignChange(listener);
   }
 
   // ── sources: inbound messages and the operator's commands ──

@@ -1,4 +1,4 @@
-import { openCoreOnFile } from '../client/embedded.js';
+import { openCore } from '../compose.js';
 import type { DeliveryGuard } from '../core/catalogue/delivery-guard.js';
 import type { SuccessFloor } from '../core/sources/registry.js';
 import type { SimulatorOptions } from '../providers/simulator.js';
@@ -31,7 +31,7 @@ export interface RunningServer {
 
 /** `tn serve`: the app on a database file, listening, with a graceful stop. */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
-  const core = openCoreOnFile(options.db, {
+  const core = await openCore(options.db, {
     simulator: options.simulator,
     deliveryGuard: options.deliveryGuard,
     successFloor: options.successFloor,

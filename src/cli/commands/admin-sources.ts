@@ -6,11 +6,10 @@ import type { SourceRecord } from '../../core/sources/port.js';
 import { DEFAULT_POOL_COOLDOWN_MS } from '../../core/limits.js';
 import { SOURCE_KINDS, isGatewayKind } from '../../core/sources/kinds.js';
 import { TEMPNUMBER_BASE_URL } from '../../providers/tempnumber-api.js';
-import { examples, integerIn, orderIdArgument, publicUrlArgument, type CommandContext } from '../command.js';
+import { examples, integerIn, orderIdArgument, publicUrlArgument, type CommandContext, DB_OPTION } from '../command.js';
 import type { Factory } from '../factory.js';
 import { describeOrder, percent, printJson, printTable } from '../output.js';
 
-const DB_OPTION = ['--db <file>', "database file (default: the embedded broker's)"] as const;
 /** Where `tn serve` listens by default: the inbound URL printed when no public URL is known. */
 const LOCAL_ORIGIN = 'http://127.0.0.1:8787';
 

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { EXIT } from '../../core/errors.js';
 import { formatUsd, parseUsd } from '../../core/money.js';
-import { examples, type DefineCommand } from '../command.js';
+import { DB_OPTION, examples, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
 import { printJson, printTable, usd } from '../output.js';
 import { defineAdminSources } from './admin-sources.js';
@@ -16,7 +16,7 @@ export const defineAdmin: DefineCommand = (program, ctx) => {
     .description('Add money to an account (a deposit entry in its ledger)')
     .argument('<account>', 'account id (acc_…) or API key (vn_…)')
     .argument('<usd>', 'amount in USD, e.g. 5 or 2.50', usdArgument)
-    .option('--db <file>', "database file (default: the embedded broker's)")
+    .option(...DB_OPTION)
     .option('--note <text>', 'why, kept in the ledger', 'operator credit')
     .action(async (account: string, amount: number, opts: { db?: string; note: string }) =>
       ctx.exit(await runCredit({ account, amount, db: opts.db, note: opts.note }, ctx.factory())),
@@ -28,7 +28,7 @@ export const defineAdmin: DefineCommand = (program, ctx) => {
     .argument('<platform>', 'platform id or alias')
     .argument('<country>', 'ISO country code, or * for every country')
     .argument('<usd>', 'price in USD, whole cents (e.g. 0.35)', usdArgument)
-    .option('--db <file>', "database file (default: the embedded broker's)")
+    .option(...DB_OPTION)
     .action(async (platform: string, country: string, amount: number, opts: { db?: string }) =>
       ctx.exit(await runPriceSet({ platform, country, amount, db: opts.db }, ctx.factory())),
     );
@@ -36,22 +36,28 @@ export const defineAdmin: DefineCommand = (program, ctx) => {
     .command('unset')
     .argument('<platform>')
     .argument('<country>')
-    .option('--db <file>', "database file (default: the embedded broker's)")
+    .option(...DB_OPTION)
     .action(async (platform: string, country: string, opts: { db?: string }) =>
       ctx.exit(await runPriceSet({ platform, country, amount: null, db: opts.db }, ctx.factory())),
     );
   price
     .command('list')
-    .option('--db <file>', "database file (default: the embedded broker's)")
+    .option(...DB_OPTION)
     .action(async (opts: { db?: string }) => ctx.exit(await runPriceList(opts, ctx.factory())));
   examples(price, ['tn admin price set whatsapp gb 0.40', 'tn admin price set telegram "*" 0.20', 'tn admin price list --db ./tn.db']);
 
   const audit = admin
     .command('audit')
     .description('Check every money invariant; exits 1 on any violation')
-    .option('--db <file>', "database file (default: the embedded broker's)")
+    .option(...DB_OPTION)
     .action(async (opts: { db?: string }) => ctx.exit(await runAudit({ db: opts.db }, ctx.factory())));
   examples(audit, ['tn admin audit', 'tn admin audit --db ./tn.db --json']);
+  const migrate = admin
+    .command('migrate')
+    .description('Bring the database schema up to date and exit (tn serve also does it on start)')
+    .option(...DB_OPTION)
+    .action(async (opts: { db?: string }) => ctx.exit(await runMigrate({ db: opts.db }, ctx.factory())));
+  examples(migrate, ['tn admin migrate --db postgres://tn@db.internal:5432/tn']);
   defineAdminSources(admin, ctx);
 };
 
@@ -99,4 +105,13 @@ export async function runAudit(opts: { db?: string }, f: Factory): Promise<numbe
     );
   }
   return ok ? EXIT.ok : EXIT.bug;
+}
+
+export async function runMigrate(opts: { db?: string }, f: Factory): Promise<number> {
+  // Opening a database migrates it (under an advisory lock on PostgreSQL); then it is checked.
+  const core = await f.core(opts.db, { create: true });
+  await core.ping();
+  if (f.globals.json) printJson(f.io, { migrated: true });
+  else f.io.out('OK: the schema is up to date.');
+  return EXIT.ok;
 }

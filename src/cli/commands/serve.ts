@@ -23,7 +23,7 @@ export const defineServe: DefineCommand = (program, ctx) => {
     .description('Run the Telenumerus HTTP API on the broker core, for a team to share')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('-p, --port <port>', 'port (0 picks a free one)', integerIn(0, 65535, 'port'), 8787)
-    .option('--db <file>', "SQLite database file (default: the embedded broker's)")
+    .option('--db <file|url>', "SQLite database file, or postgres://… for many instances on one PostgreSQL (env TN_DB_URL; default: the embedded broker's file)")
     .option('--sim-delay <ms>', 'simulator: milliseconds before each SMS (default: random 1–4 s)', integerIn(0, 3_600_000, 'sim-delay'))
     .option('--sim-no-sms-rate <rate>', 'simulator: share of orders that never get an SMS, 0–1', parseRate)
     .option('--rate-limit <n>', 'requests per second per API key, bursts up to 2n; 0 turns limits off (default 100)', integerIn(0, 1_000_000, 'rate-limit'))
@@ -62,7 +62,7 @@ export async function runServe(opts: ServeOptions, f: Factory): Promise<number> 
   // The config validator is loaded only when there is a config file to check.
   const config: import('../../server/config.js').ServeConfig = opts.config ? (await import('../../server/config.js')).readServeConfig(opts.config) : {};
   const guard = config.deliveryGuard;
-  const db = opts.db ?? localDatabase(f.io.env);
+  const db = opts.db ?? (f.io.env.TN_DB_URL || localDatabase(f.io.env));
   const server = await startServer({
     host: opts.host,
     port: opts.port,
@@ -87,7 +87,7 @@ export async function runServe(opts: ServeOptions, f: Factory): Promise<number> 
     },
   });
   // Printed even with --quiet: with --port 0 it is the only way to learn the address.
-  f.io.stderr.write(`tn serve ${VERSION}: listening on ${server.url} (database ${db}). Ctrl-C stops.\n`);
+  f.io.stderr.write(`tn serve ${VERSION}: listening on ${server.url} (database ${redactUrl(db)}). Ctrl-C stops.\n`);
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -96,4 +96,9 @@ export async function runServe(opts: ServeOptions, f: Factory): Promise<number> 
   await server.stop();
   f.io.err('tn serve: stopped.');
   return 0;
+}
+
+/** A database URL as it may be printed: without its password. */
+export function redactUrl(db: string): string {
+  return db.replace(/^(postgres(?:ql)?:\/\/[^:/@]+):[^@]*@/i, '$1:***@');
 }

@@ -31,6 +31,11 @@ export class Outbox {
     return (await this.ctx.db.read.events.position(accountId, lastEventId)) ?? undefined;
   }
 
+  /** Where a stream that asked to resume from nothing starts: after everything already written. */
+  latest(accountId: string): Promise<number> {
+    return this.ctx.db.read.events.latest(accountId);
+  }
+
   after(accountId: string, afterId: number, limit = 1000): Promise<OutboxEvent[]> {
     return this.ctx.db.read.events.after(accountId, afterId, limit);
   }

@@ -15,4 +15,6 @@ export interface EventsRepo {
   after(accountId: string, afterId: number, limit: number): Promise<OutboxEvent[]>;
   /** The log position of an account's event by its webhook-id; null if unknown. */
   position(accountId: string, msgId: string): Promise<number | null>;
+  /** The position of the account's newest event; 0 when it has none. */
+  latest(accountId: string): Promise<number>;
 }

@@ -30,19 +30,35 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
       stream.send('status', first);
       if (first.status !== 'active') return end(first);
 
-      const onEvent = (e: OrderEvent): void => {
-        if (e.order.id !== first.order_id) return;
-        const order = toOrderView(e.order);
-        if (e.type === 'sms.received') stream.send('code', { order_id: order.order_id, code: order.code, sms: order.sms });
+      let last = first;
+      const show = (order: typeof first, smsArrived: boolean): void => {
+        if (stream.closed) return;
+        if (smsArrived) stream.send('code', { order_id: order.order_id, code: order.code, sms: order.sms });
         stream.send('status', order);
+        last = order;
         if (order.status !== 'active') end(order);
+      };
+      const onEvent = (e: OrderEvent): void => {
+        if (e.order.id === first.order_id) show(toOrderView(e.order), e.type === 'sms.received');
+      };
+      // Another process or instance changed something: read the order again, and tell what moved.
+      const onForeign = (): void => {
+        void app.core.getOrder(request.accountId, first.order_id).then(
+          (order) => {
+            if (order.status === last.status && order.codes.length === last.codes.length) return;
+            show(order, order.codes.length > last.codes.length);
+          },
+          () => undefined,
+        );
       };
       // Closed without `end`: the order has not ended, and a client should reconnect and follow it on.
       const onRelease = (): void => stream.close();
       app.core.events.on('order', onEvent);
+      const unwatch = app.core.onForeignChange(onForeign);
       app.release.addEventListener('abort', onRelease, { once: true });
       stream.onClose(() => {
         app.core.events.off('order', onEvent);
+        unwatch();
         app.release.removeEventListener('abort', onRelease);
       });
     },
@@ -64,7 +80,7 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const header = request.headers['last-event-id'];
       const resumeFrom = await app.core.eventPosition(request.accountId, typeof header === 'string' && header !== '' ? header : request.query.last_event_id);
       const stream = openSse(request, reply, app.heartbeatMs);
-      let sent = resumeFrom ?? 0;
+      let sent = resumeFrom ?? (await app.core.latestEventPosition(accountId));
       const send = (e: OutboxEvent): void => {
         if (e.id <= sent) return;
         sent = e.id;
@@ -78,11 +94,23 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (buffer) buffer.push(e);
         else send(e);
       };
+      // Events another process or instance wrote come from the log itself, after the last one sent.
+      let catchingUp = false;
+      const onForeign = (): void => {
+        if (buffer || catchingUp) return;
+        catchingUp = true;
+        void app.core
+          .eventsAfter(accountId, sent, 500)
+          .then((missed) => missed.forEach(send), () => undefined)
+          .finally(() => (catchingUp = false));
+      };
       const onRelease = (): void => stream.close();
       app.core.events.on('outbox', onEvent);
+      const unwatch = app.core.onForeignChange(onForeign);
       app.release.addEventListener('abort', onRelease, { once: true });
       stream.onClose(() => {
         app.core.events.off('outbox', onEvent);
+        unwatch();
         app.release.removeEventListener('abort', onRelease);
       });
       if (resumeFrom !== undefined) {

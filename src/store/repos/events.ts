@@ -33,6 +33,9 @@ export function eventsRepo(sql: Sql): EventsRepo {
     async after(accountId, afterId, limit) {
       return (await sql.all<EventRow>('SELECT * FROM events WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?', accountId, afterId, limit)).map(toEvent);
     },
+    async latest(accountId) {
+      return (await sql.get<{ id: number | null }>('SELECT max(id) AS id FROM events WHERE account_id = ?', accountId))?.id ?? 0;
+    },
     async position(accountId, msgId) {
       return (await sql.get<{ id: number }>('SELECT id FROM events WHERE msg_id = ? AND account_id = ?', msgId, accountId))?.id ?? null;
     },
