@@ -96,6 +96,27 @@ for (const [engine, make] of Object.entries(ENGINES)) {
       expect((await cores[0]!.audit()).violations).toEqual([]);
     });
 
+    it('webhook deliveries are claimed by one instance each, and taken over when the claim lapses', { timeout: 60_000 }, async ({ onTestFinished }) => {
+      const db = await make(onTestFinished);
+      const cores = await Promise.all([db.open(), db.open(), db.open()]);
+      onTestFinished(async () => void (await Promise.all(cores.map((c) => c.close()))));
+      // One pending delivery per account: the head of each account's queue is what may be sent.
+      const accounts = await Promise.all(Array.from({ length: 9 }, () => fundedAccount(cores[0]!, USD)));
+      for (const { accountId } of accounts) {
+        await cores[0]!.setWebhook(accountId, 'https://hooks.example.test/tn');
+        await cores[0]!.testWebhook(accountId);
+      }
+      const now = Date.now() + 1000;
+      const claims = await Promise.all(cores.map((c) => c.deliveries.claim(now, 32, 60_000)));
+      const ids = claims.flat().map((d) => d.id);
+      expect(ids).toHaveLength(9);
+      expect(new Set(ids).size).toBe(9);
+      // Claimed: nobody else gets them until the lease runs out; then another instance does.
+      expect(await cores[1]!.deliveries.claim(now + 59_000, 32, 60_000)).toEqual([]);
+      const retaken = await cores[2]!.deliveries.claim(now + 60_001, 32, 60_000);
+      expect(retaken.map((d) => d.id).sort()).toEqual([...ids].sort());
+    });
+
     it('a wait on one instance wakes within moments when another instance ends the order', { timeout: 60_000 }, async ({ onTestFinished }) => {
       const db = await make(onTestFinished, { simulator: { noSmsRate: 1 } });
       const [placer, waiter] = await Promise.all([db.open(), db.open()]);

@@ -9,6 +9,8 @@ import type { BrokerCore } from '../core/broker-core.js';
 /** Svix's schedule (API.md §6): the first try at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
 export const RETRY_SCHEDULE_MS: readonly number[] = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
 export const DELIVERY_TIMEOUT_MS = 15_000;
+/** A claimed delivery is held this much longer than its attempt may take, for the record of it to be written. */
+const CLAIM_MARGIN_MS = 5_000;
 
 // ── SSRF guard ─────────────────────────────────────────────────────────────
 
@@ -165,7 +167,7 @@ export class WebhookDeliverer {
     while (!signal.aborted) {
       let next: number | null = null;
       try {
-        const due = await log.due(Date.now(), 32);
+        const due = await log.claim(Date.now(), 32, this.timeoutMs + CLAIM_MARGIN_MS);
         const recorded = await Promise.all(due.map((d) => this.deliver(d, signal)));
         // An attempt that could not be recorded stays due: pause rather than hammer the receiver.
         if (recorded.includes(false)) next = Date.now() + 1000;

@@ -10,6 +10,6 @@ export interface Sql {
   all<R>(text: string, ...params: Param[]): Promise<R[]>;
   /** Runs a statement; the number of rows it changed. */
   run(text: string, ...params: Param[]): Promise<number>;
-  /** What claims rows another transaction holds for itself: `FOR UPDATE SKIP LOCKED` where rows lock, nothing where one writer at a time is the rule. */
-  readonly skipLocked: string;
+  /** The clause that claims the rows of `alias` no other transaction holds: `FOR UPDATE OF … SKIP LOCKED` where rows lock, nothing where one writer at a time is the rule. */
+  skipLocked(alias: string): string;
 }

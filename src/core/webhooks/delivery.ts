@@ -15,6 +15,15 @@ export class DeliveryLog {
     return this.ctx.db.read.webhooks.due(now, limit);
   }
 
+  /**
+   * The due deliveries, each claimed for `leaseMs` (longer than an attempt may take): two
+   * processes or instances never send the same one, and one that dies mid-attempt leaves it to
+   * be sent again when the lease runs out.
+   */
+  claim(now: number, limit: number, leaseMs: number): Promise<DueDelivery[]> {
+    return this.ctx.db.transaction((tx) => tx.webhooks.claimDue(now, limit, now + leaseMs));
+  }
+
   nextDueAt(): Promise<number | null> {
     return this.ctx.db.read.webhooks.nextDueAt();
   }

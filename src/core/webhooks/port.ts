@@ -47,6 +47,8 @@ export interface WebhooksRepo {
   redirectPending(accountId: string, url: string | null, at: number): Promise<void>;
   /** For each account, its oldest pending delivery if it is due: deliveries of one account go in order. */
   due(now: number, limit: number): Promise<DueDelivery[]>;
+  /** `due`, claimed: each returned delivery is leased (`next_attempt_at` moved to `leaseUntil`) so no other process sends it meanwhile. */
+  claimDue(now: number, limit: number, leaseUntil: number): Promise<DueDelivery[]>;
   nextDueAt(): Promise<number | null>;
   delivery(deliveryId: number): Promise<{ accountId: string; state: string } | null>;
   addAttempt(deliveryId: number, accountId: string, attempt: DeliveryAttempt, nextAttemptAt: number | null): Promise<void>;

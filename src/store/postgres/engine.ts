@@ -30,7 +30,9 @@ pg.types.setTypeParser(20, (v) => Number(v));
 pg.types.setTypeParser(1700, (v) => Number(v));
 
 class PgSql implements Sql {
-  readonly skipLocked = 'FOR UPDATE SKIP LOCKED';
+  skipLocked(alias: string): string {
+    return `FOR UPDATE OF ${alias} SKIP LOCKED`;
+  }
   private static readonly texts = new Map<string, string>();
 
   constructor(private readonly client: pg.Pool | pg.PoolClient) {}

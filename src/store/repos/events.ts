@@ -93,6 +93,20 @@ export function webhooksRepo(sql: Sql): WebhooksRepo {
         ))
         .map((r) => ({ id: r.delivery_id, attempts: r.attempts, url: r.url, event: toEvent(r) }));
     },
+    async claimDue(now, limit, leaseUntil) {
+      const rows = await sql.all<EventRow & { delivery_id: number; attempts: number; url: string }>(
+        `SELECT d.id AS delivery_id, d.attempts, d.url, e.* FROM deliveries d JOIN events e ON e.id = d.event_id
+         WHERE d.id IN (${HEADS}) AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT ? ${sql.skipLocked('d')}`,
+        now, limit,
+      );
+      const claimed = [];
+      for (const r of rows) {
+        if ((await sql.run('UPDATE deliveries SET next_attempt_at = ? WHERE id = ? AND state = ? AND next_attempt_at <= ?', leaseUntil, r.delivery_id, 'pending', now)) === 1) {
+          claimed.push({ id: r.delivery_id, attempts: r.attempts, url: r.url, event: toEvent(r) });
+        }
+      }
+      return claimed;
+    },
     async nextDueAt() {
       return (await sql.get<{ at: number | null }>(`SELECT min(next_attempt_at) AS at FROM deliveries WHERE id IN (${HEADS})`))?.at ?? null;
     },

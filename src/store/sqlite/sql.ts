@@ -3,7 +3,9 @@ import type { Param, Sql } from '../sql.js';
 
 /** SQLite's side of `Sql`: statements prepared once per connection (compiling costs more than running these small queries). */
 export class SqliteSql implements Sql {
-  readonly skipLocked = '';
+  skipLocked(): string {
+    return '';
+  }
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
   constructor(readonly db: BetterSqlite3.Database) {}
