@@ -12,6 +12,7 @@ export const HELP_TOPICS: Record<string, () => string> = {
       '  TN_API_KEY          API key; overrides the one in the config file',
       '  TN_CONFIG_DIR       where the config file lives (default: the platform config directory)',
       '  TN_DATA_DIR         where the embedded broker keeps its database (default: the platform data directory)',
+      '  TN_DB_URL           the database of `tn serve` and `tn admin` when --db is not given: a file or postgres://…',
       '  TN_SIM_DELAY_MS     embedded simulator: milliseconds before each SMS (default: random 1000–4000)',
       '  TN_SIM_NO_SMS_RATE  embedded simulator: share of orders that never get an SMS, 0–1 (default 0)',
       '  NO_COLOR            no colour in output',
