@@ -1,7 +1,7 @@
 import type { Tx } from '../database.js';
 import type { Outbox } from '../events/outbox.js';
 import { toUsd } from '../money.js';
-import type { LedgerEntry } from './port.js';
+import type { LedgerEntry, LowBalanceState } from './port.js';
 
 /**
  * Every change of a balance: the conditional change of the cached balance, its ledger entry and
@@ -12,16 +12,15 @@ export class Ledger {
 
   /** False (and nothing written) when the entry would take the balance below zero or the account is unknown. */
   async move(tx: Tx, entry: LedgerEntry): Promise<boolean> {
-    if (!(await tx.accounts.changeBalance(entry.accountId, entry.amount))) return false;
+    const state = await tx.accounts.changeBalance(entry.accountId, entry.amount);
+    if (!state) return false;
     await tx.ledger.append(entry);
-    await this.checkLowBalance(tx, entry.accountId, entry.at);
+    await this.checkLowBalance(tx, entry.accountId, state, entry.at);
     return true;
   }
 
   /** `balance.low` once per crossing below the account's threshold; climbing back to it re-arms the event. */
-  async checkLowBalance(tx: Tx, accountId: string, at: number): Promise<void> {
-    const state = await tx.accounts.lowBalance(accountId);
-    if (!state) return;
+  async checkLowBalance(tx: Tx, accountId: string, state: LowBalanceState, at: number): Promise<void> {
     if (state.balance < state.threshold && !state.notified) {
       await tx.accounts.setLowBalance(accountId, { notified: true });
       await this.outbox.emit(tx, accountId, 'balance.low', { balance: toUsd(state.balance), threshold: toUsd(state.threshold) }, at);

@@ -10,11 +10,21 @@ export interface AccountsRepo {
   /** Completed orders of the account, kept on the account row: they set its loyalty tier. */
   completedOrders(accountId: string): Promise<number>;
   addCompleted(accountId: string, delta: 1 | -1): Promise<void>;
-  /** balance += delta, only if the result stays at or above zero (the conditional debit); false otherwise or without the account. */
-  changeBalance(accountId: string, delta: Micros): Promise<boolean>;
+  /**
+   * balance += delta, only if the result stays at or above zero (the conditional debit); the new
+   * balance with its `balance.low` state, or null when refused or without the account.
+   */
+  changeBalance(accountId: string, delta: Micros): Promise<LowBalanceState | null>;
   /** The balance, its `balance.low` threshold and whether the crossing below it was already told. */
-  lowBalance(accountId: string): Promise<{ balance: Micros; threshold: Micros; notified: boolean } | null>;
+  lowBalance(accountId: string): Promise<LowBalanceState | null>;
   setLowBalance(accountId: string, state: { threshold?: Micros; notified: boolean }): Promise<void>;
+}
+
+/** A balance, its `balance.low` threshold and whether the crossing below it was already told. */
+export interface LowBalanceState {
+  balance: Micros;
+  threshold: Micros;
+  notified: boolean;
 }
 
 export interface NewAccount {

@@ -17,10 +17,19 @@ export function listPrice(table: PriceTable, platform: Platform, country: string
 
 /** Prices the operator sets over the catalogue's. */
 export class Pricing {
+  /** Read on every order, changed rarely: kept until this process sets a price or another commits. */
+  private cached: { version: number; table: Promise<PriceTable> } | undefined;
+
   constructor(private readonly ctx: CoreContext) {}
 
-  async table(): Promise<PriceTable> {
-    return new Map((await this.ctx.db.read.prices.all()).map((p) => [`${p.platform}/${p.country}`, p.price]));
+  table(): Promise<PriceTable> {
+    const version = this.ctx.db.changeCounter();
+    if (this.cached?.version !== version) {
+      const table = this.ctx.db.read.prices.all().then((rows): PriceTable => new Map(rows.map((p) => [`${p.platform}/${p.country}`, p.price])));
+      this.cached = { version, table };
+      table.catch(() => (this.cached = undefined));
+    }
+    return this.cached.table;
   }
 
   /** The operator's price for a platform in a country (`*`: every country), or null to fall back to the catalogue. */
@@ -32,6 +41,7 @@ export class Pricing {
       throw invalid('Prices are whole cents, so that tier discounts stay exact.');
     }
     await this.ctx.db.transaction((tx) => tx.prices.set(p.id, c, price));
+    this.cached = undefined;
     return { platform: p.id, country: c, price: price === null ? null : toUsd(price) };
   }
 

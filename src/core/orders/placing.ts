@@ -247,7 +247,8 @@ export class Placing {
     const price = c.priceFor(await tx.accounts.completedOrders(c.accountId));
     if (c.maxPrice !== undefined && price > c.maxPrice) throw aboveLimit(price, c.maxPrice);
     const id = newOrderId(c.now);
-    await tx.orders.insert({ id, accountId: c.accountId, platform: c.platform.id, country: c.country, phone, source: c.source.name, price, createdAt: c.now, expiresAt: c.expiresAt, smsDueAt: c.smsDueAt });
+    const inserted = { id, accountId: c.accountId, platform: c.platform.id, country: c.country, phone, source: c.source.name, price, createdAt: c.now, expiresAt: c.expiresAt, smsDueAt: c.smsDueAt };
+    await tx.orders.insert(inserted);
     if (!(await this.ledger.move(tx, { accountId: c.accountId, kind: 'order_debit', amount: -price, orderId: id, note: c.platform.id, at: c.now }))) {
       const account = await tx.accounts.get(c.accountId);
       if (!account) throw new TnError('unauthorized', 'Unknown account.');
@@ -256,7 +257,8 @@ export class Placing {
     if (c.upstream) {
       await tx.activations.insert({ orderId: id, source: c.source.name, activationId: c.upstream.id, cost: c.upstream.price, status: c.upstream.status, phase: 'first' }, c.now);
     }
-    const order = (await tx.orders.get(id))!;
+    // As inserted: a new order is active, with nothing received, ended or retried yet.
+    const order: OrderRecord = { ...inserted, status: 'active', completedAt: null, endedAt: null, refunded: false, retriedAt: null, messages: [] };
     if (idem) {
       const response = JSON.stringify(toOrderView(order));
       if (idem.token) await tx.idempotency.complete(c.accountId, idem.key, id, response);

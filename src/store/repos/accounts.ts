@@ -32,7 +32,11 @@ export function accountsRepo(sql: Sql): AccountsRepo {
       await sql.run('UPDATE accounts SET completed_orders = completed_orders + ? WHERE id = ?', delta, accountId);
     },
     async changeBalance(accountId, delta) {
-      return (await sql.run('UPDATE accounts SET balance = balance + ? WHERE id = ? AND balance + ? >= 0', delta, accountId, delta)) === 1;
+      const row = await sql.get<{ balance: number; threshold: number; notified: number }>(
+        'UPDATE accounts SET balance = balance + ? WHERE id = ? AND balance + ? >= 0 RETURNING balance, low_balance_threshold AS threshold, low_balance_notified AS notified',
+        delta, accountId, delta,
+      );
+      return row ? { balance: row.balance, threshold: row.threshold, notified: row.notified === 1 } : null;
     },
     async lowBalance(accountId) {
       const row = await sql.get<{ balance: number; threshold: number; notified: number }>(

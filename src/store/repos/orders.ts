@@ -109,11 +109,13 @@ export function ordersRepo(sql: Sql): OrdersRepo {
       return { orders: await Promise.all(rows.map(record)), total };
     },
     async held(phones, platform, now) {
-      const held = new Set<string>();
-      for (const phone of phones) {
-        if ((await sql.get(`SELECT 1 FROM orders WHERE phone = ? AND platform = ? AND ${HOLDS} LIMIT 1`, phone, platform, now))) held.add(phone);
-      }
-      return held;
+      if (phones.length === 0) return new Set<string>();
+      // One statement for the candidates together; its text is cached per count of them.
+      const rows = await sql.all<{ phone: string }>(
+        `SELECT DISTINCT phone FROM orders WHERE platform = ? AND phone IN (${phones.map(() => '?').join(', ')}) AND ${HOLDS}`,
+        platform, ...phones, now,
+      );
+      return new Set(rows.map((r) => r.phone));
     },
     async window(by, who, platform, country, since) {
       return window(by === 'account' ? 'account_id' : 'source', who, platform, country, since);

@@ -34,6 +34,8 @@ export function connect(file: string, options: SqliteOptions & { migrate: boolea
     // better-sqlite3 reopens WAL databases with synchronous=NORMAL; an acknowledged order must survive power loss.
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    // Savepoints keep their undo pages in a statement journal: in memory, not a temporary file per unit of work.
+    db.pragma('temp_store = MEMORY');
     if (options.migrate && !options.readonly) migrate(db);
   } catch (err) {
     db.close();
@@ -178,7 +180,7 @@ export class SqliteDatabase implements Database {
 
   changeCounter(): number {
     // The writer's data_version moves on commits of every other connection (other processes), not its own.
-    return this.writer.pragma('data_version', { simple: true }) as number;
+    return (this.writeSql.statement('PRAGMA data_version').pluck().get() as number);
   }
 
   onForeignChange(listener: () => void): () => void {
