@@ -9,8 +9,12 @@ import type { BrokerCore } from '../core/broker-core.js';
 /** Svix's schedule (API.md §6): the first try at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
 export const RETRY_SCHEDULE_MS: readonly number[] = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
 export const DELIVERY_TIMEOUT_MS = 15_000;
-/** A claimed delivery is held this much longer than its attempt may take, for the record of it to be written. */
-const CLAIM_MARGIN_MS = 5_000;
+/**
+ * A claimed delivery is held this long, and the claim renewed while its attempt runs: no other
+ * process sends it meanwhile, and one whose holder died is sent again this soon after.
+ */
+const CLAIM_LEASE_MS = 3_000;
+const CLAIM_RENEW_MS = 1_000;
 
 // ── SSRF guard ─────────────────────────────────────────────────────────────
 
@@ -167,8 +171,14 @@ export class WebhookDeliverer {
     while (!signal.aborted) {
       let next: number | null = null;
       try {
-        const due = await log.claim(Date.now(), 32, this.timeoutMs + CLAIM_MARGIN_MS);
-        const recorded = await Promise.all(due.map((d) => this.deliver(d, signal)));
+        const claimedAt = Date.now();
+        const due = await log.claim(claimedAt, 32, CLAIM_LEASE_MS);
+        let lease = claimedAt + CLAIM_LEASE_MS;
+        const renew = setInterval(() => {
+          const next = Date.now() + CLAIM_LEASE_MS;
+          void log.renew(due.map((d) => d.id), lease, next).then(() => (lease = next), this.onError);
+        }, CLAIM_RENEW_MS);
+        const recorded = await Promise.all(due.map((d) => this.deliver(d, signal))).finally(() => clearInterval(renew));
         // An attempt that could not be recorded stays due: pause rather than hammer the receiver.
         if (recorded.includes(false)) next = Date.now() + 1000;
         else if (due.length === 32) continue;
@@ -184,11 +194,14 @@ export class WebhookDeliverer {
           clearTimeout(timer);
           signal.removeEventListener('abort', done);
           this.core.events.off('outbox', done);
+          unwatch();
           resolve();
         };
         const timer = setTimeout(done, ms);
         signal.addEventListener('abort', done, { once: true });
         this.core.events.on('outbox', done);
+        // Events written by other processes or instances wake it too.
+        const unwatch = this.core.onForeignChange(done);
       });
     }
     await this.dispatcher.close();

@@ -24,6 +24,14 @@ export class DeliveryLog {
     return this.ctx.db.transaction((tx) => tx.webhooks.claimDue(now, limit, now + leaseMs));
   }
 
+  /** Keeps claimed deliveries claimed while their attempts run; one already recorded (its lease replaced) is left alone. */
+  async renew(deliveryIds: readonly number[], leaseUntil: number, nextLease: number): Promise<void> {
+    if (deliveryIds.length === 0) return;
+    await this.ctx.db.transaction(async (tx) => {
+      for (const id of deliveryIds) await tx.webhooks.extendClaim(id, leaseUntil, nextLease);
+    });
+  }
+
   nextDueAt(): Promise<number | null> {
     return this.ctx.db.read.webhooks.nextDueAt();
   }

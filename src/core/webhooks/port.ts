@@ -49,6 +49,8 @@ export interface WebhooksRepo {
   due(now: number, limit: number): Promise<DueDelivery[]>;
   /** `due`, claimed: each returned delivery is leased (`next_attempt_at` moved to `leaseUntil`) so no other process sends it meanwhile. */
   claimDue(now: number, limit: number, leaseUntil: number): Promise<DueDelivery[]>;
+  /** Moves a claimed, still pending delivery's lease from `leaseUntil` to `nextLease`; nothing if it changed meanwhile. */
+  extendClaim(deliveryId: number, leaseUntil: number, nextLease: number): Promise<void>;
   nextDueAt(): Promise<number | null>;
   delivery(deliveryId: number): Promise<{ accountId: string; state: string } | null>;
   addAttempt(deliveryId: number, accountId: string, attempt: DeliveryAttempt, nextAttemptAt: number | null): Promise<void>;

@@ -107,6 +107,9 @@ export function webhooksRepo(sql: Sql): WebhooksRepo {
       }
       return claimed;
     },
+    async extendClaim(deliveryId, leaseUntil, nextLease) {
+      await sql.run("UPDATE deliveries SET next_attempt_at = ? WHERE id = ? AND state = 'pending' AND next_attempt_at = ?", nextLease, deliveryId, leaseUntil);
+    },
     async nextDueAt() {
       return (await sql.get<{ at: number | null }>(`SELECT min(next_attempt_at) AS at FROM deliveries WHERE id IN (${HEADS})`))?.at ?? null;
     },
