@@ -281,4 +281,12 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE delivery_attempts ADD COLUMN next_attempt_at INTEGER;
   ALTER TABLE inbox ADD COLUMN note TEXT;
   `,
+  // 9: the numeric alias of an order, the activation id of the sms-activate protocol (issue 15).
+  // A column of its own, not the rowid, which VACUUM may renumber; orders already there keep
+  // their rowid as theirs, new ones take the next number at insert.
+  `
+  ALTER TABLE orders ADD COLUMN num INTEGER;
+  UPDATE orders SET num = rowid;
+  CREATE UNIQUE INDEX orders_num ON orders(num);
+  `,
 ];
