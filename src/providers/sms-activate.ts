@@ -6,7 +6,7 @@
  * Amounts are taken as USD: the provider account must be kept in dollars.
  */
 import { request } from 'undici';
-import { countryOfId, familyCountryIdOf, hasFamilyServiceCode, platformOfServiceCode, serviceCodeOf } from '../core/catalogue/sms-activate-codes.js';
+import { HANDLER_PATH, countryOfId, familyCountryIdOf, hasFamilyServiceCode, platformOfServiceCode, serviceCodeOf } from '../core/catalogue/sms-activate-codes.js';
 import { usdNumberToMicros, type Micros } from '../core/money.js';
 import {
   UpstreamError,
@@ -31,9 +31,6 @@ export const SMS_ACTIVATE_LIMITS: UpstreamLimits = {
   balance: { max: 10, windowMs: 60_000 },
 };
 
-/** The path every provider of the family serves the protocol at, added to a base URL given without one. */
-export const HANDLER_PATH = '/stubs/handler_api.php';
-
 export interface SmsActivateOptions {
   apiKey: string;
   /** The provider's handler URL (`https://…/stubs/handler_api.php`), or its origin. */
@@ -53,6 +50,7 @@ export class SmsActivate implements Upstream {
 
   constructor(private readonly options: SmsActivateOptions) {
     const url = new URL(options.baseUrl);
+    // An origin alone: the family's usual path.
     if (url.pathname === '' || url.pathname === '/') url.pathname = HANDLER_PATH;
     this.url = url.toString().replace(/\?$/, '');
   }

@@ -7,6 +7,9 @@
 import { PLATFORMS } from './catalog.js';
 import { COUNTRIES } from './countries.js';
 
+/** Where every provider of the family serves the protocol, and where `tn serve` does. */
+export const HANDLER_PATH = '/stubs/handler_api.php';
+
 /**
  * Our platform id → the family's service code. Codes are the ones sms-activate publishes (and its
  * copies reuse); a platform it has no code for goes by our own id, which only our own handler

@@ -7,15 +7,13 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Order } from '../../core/orders/order.js';
-import { countryIdOf, countryIds, countryOfId, platformOfServiceCode, serviceCodeOf } from '../../core/catalogue/sms-activate-codes.js';
+import { HANDLER_PATH, countryIdOf, countryIds, countryOfId, platformOfServiceCode, serviceCodeOf } from '../../core/catalogue/sms-activate-codes.js';
 import { countryName } from '../../core/catalogue/countries.js';
 import { PLATFORMS } from '../../core/catalogue/catalog.js';
 import { TnError, type ErrorCode } from '../../core/errors.js';
 import { IDEMPOTENCY_KEY_MAX, ORDER_PAGE } from '../../core/limits.js';
 import { parseUsd } from '../../core/money.js';
 import { AUTH, SECURITY } from '../schemas.js';
-
-export const HANDLER_PATH = '/stubs/handler_api.php';
 
 /** ISO 4217 numeric code of the US dollar, the currency of every amount tn answers. */
 const USD = 840;
