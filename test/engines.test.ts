@@ -117,6 +117,20 @@ for (const [engine, make] of Object.entries(ENGINES)) {
       expect(retaken.map((d) => d.id).sort()).toEqual([...ids].sort());
     });
 
+    it('numeric order aliases (sms-activate ids) are unique across instances and private to their account', { timeout: 60_000 }, async ({ onTestFinished }) => {
+      const db = await make(onTestFinished, { simulator: { delayMs: 60_000 } });
+      const cores = await Promise.all([db.open(), db.open(), db.open()]);
+      onTestFinished(async () => void (await Promise.all(cores.map((c) => c.close()))));
+      const { accountId } = await fundedAccount(cores[0]!, 10 * USD);
+      const other = await fundedAccount(cores[0]!, USD);
+      const orders = await Promise.all(cores.flatMap((core) => Array.from({ length: 5 }, () => core.order(accountId, { platform: 'tiktok' }))));
+      const numbers = await cores[1]!.orderNumbers(accountId, orders.map((o) => o.order_id));
+      expect(new Set(numbers.values()).size).toBe(orders.length);
+      for (const o of orders) expect(await cores[2]!.orderIdByNumber(accountId, numbers.get(o.order_id)!)).toBe(o.order_id);
+      const err = await cores[0]!.orderIdByNumber(other.accountId, numbers.get(orders[0]!.order_id)!).catch((e: unknown) => e);
+      expect((err as TnError).code).toBe('not_found');
+    });
+
     it('a wait on one instance wakes within moments when another instance ends the order', { timeout: 60_000 }, async ({ onTestFinished }) => {
       const db = await make(onTestFinished, { simulator: { noSmsRate: 1 } });
       const [placer, waiter] = await Promise.all([db.open(), db.open()]);

@@ -226,6 +226,16 @@ export class BrokerCore {
     return toOrderView(await this.life.get(rec.id));
   }
 
+  /** The order id behind a numeric alias of this account's (the sms-activate protocol's activation id). */
+  async orderIdByNumber(accountId: string, num: number): Promise<string> {
+    return (await this.life.ownByNumber(accountId, num)).id;
+  }
+
+  /** The numeric aliases of these orders of the account. */
+  orderNumbers(accountId: string, orderIds: readonly string[]): Promise<Map<string, number>> {
+    return this.db.read.orders.numbers(accountId, orderIds);
+  }
+
   async cancel(accountId: string, orderId: unknown): Promise<Order> {
     await this.scheduler.catchUp();
     const rec = await this.life.own(accountId, orderId);

@@ -103,7 +103,10 @@ export const exitCodeFor = (code: string): number =>
 
 /** The refusal of an order whose price is above the customer's limit (the agent's "under $0.20"). */
 export function aboveLimit(price: Micros, limit: Micros): TnError {
-  return new TnError('invalid_request', `The price ${formatUsd(price)} is above your limit of ${formatUsd(limit)}: nothing was ordered.`, { limit: toUsd(limit) });
+  return new TnError('invalid_request', `The price ${formatUsd(price)} is above your limit of ${formatUsd(limit)}: nothing was ordered.`, {
+    limit: toUsd(limit),
+    price: toUsd(price),
+  });
 }
 
 /** The refusal of an order the balance does not cover; the same whether found before buying or in the order's transaction. */

@@ -7,14 +7,24 @@ import { TEMPNUMBER_LIMITS } from './tempnumber-api.js';
 
 export const createUpstream: UpstreamFactory = (record, limiter) => {
   let client: Promise<Upstream> | undefined;
-  const limited = (endpoint: UpstreamEndpoint): Promise<number> => limiter(endpoint, TEMPNUMBER_LIMITS[endpoint]);
+  const family = record.kind === 'sms-activate';
   const get = (): Promise<Upstream> =>
-    (client ??= import('./tempnumber.js').then(({ TempNumber }) => new TempNumber({ apiKey: record.secret ?? '', baseUrl: record.settings.baseUrl, limiter: limited })));
+    (client ??= family
+      ? import('./sms-activate.js').then(
+          ({ SmsActivate, SMS_ACTIVATE_LIMITS }) =>
+            new SmsActivate({ apiKey: record.secret ?? '', baseUrl: record.settings.baseUrl ?? '', limiter: (endpoint) => limiter(endpoint, SMS_ACTIVATE_LIMITS[endpoint]) }),
+        )
+      : import('./tempnumber.js').then(
+          ({ TempNumber }) =>
+            new TempNumber({ apiKey: record.secret ?? '', baseUrl: record.settings.baseUrl, limiter: (endpoint: UpstreamEndpoint) => limiter(endpoint, TEMPNUMBER_LIMITS[endpoint]) }),
+        ));
   return {
     priceList: async () => (await get()).priceList(),
     activate: async (platform, country, expectedPrice) => (await get()).activate(platform, country, expectedPrice),
     check: async (id, phase) => (await get()).check(id, phase),
     retry: async (id) => (await get()).retry(id),
     balance: async () => (await get()).balance(),
+    // Only the family settles an activation when it ends; TempNumber's lapse on their own.
+    ...(family ? { release: async (id: string, outcome: 'cancel' | 'finish') => (await get()).release!(id, outcome) } : {}),
   };
 };

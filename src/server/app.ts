@@ -14,6 +14,7 @@ import { orderRoutes } from './routes/orders.js';
 import { publicRoutes } from './routes/public.js';
 import { streamRoutes } from './routes/streams.js';
 import { inboundRoutes } from './routes/inbound.js';
+import { smsActivateRoutes } from './routes/sms-activate.js';
 
 export interface RateLimits {
   /** Requests per second per API key (bursts up to twice that); 0 turns every limit off. */
@@ -280,12 +281,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
     { prefix: '/api/v1' },
   );
+  await app.register(smsActivateRoutes);
   return app;
 }
 
-/** A URL as logged: a gateway's `token` query parameter (Jasmin's credential) is replaced. */
+/** A URL as logged: a gateway's `token` query parameter (Jasmin's credential) and an sms-activate client's `api_key` are replaced. */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&#]*/gi, '$1[Redacted]');
+  return url.replace(/([?&](?:token|api_key)=)[^&#]*/gi, '$1[Redacted]');
 }
 
 /**

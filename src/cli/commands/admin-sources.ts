@@ -24,10 +24,10 @@ export function defineAdminSources(admin: Command, ctx: CommandContext): void {
     .option('--auth-token <token>', 'twilio: the account auth token (signs every webhook); - reads it from stdin')
     .option('--signing-key <key>', 'android-gateway, httpsms: the webhook signing key; - reads it from stdin')
     .option('--token <token>', 'jasmin: the token its HTTP client puts in the URL (generic: one is made if not given); - reads it from stdin')
-    .option('--api-key <key>', 'tempnumber: your API key; - reads it from stdin')
-    .option('--base-url <url>', `tempnumber: the API base (default ${TEMPNUMBER_BASE_URL})`)
-    .option('--markup <amount>', 'tempnumber: added to its price, e.g. 30% or 0.05 (USD)', parseMarkup)
-    .option('--poll-interval <ms>', 'tempnumber: how often a waiting activation is checked (default 3000)', integerIn(200, 60_000, 'poll-interval'))
+    .option('--api-key <key>', 'tempnumber, sms-activate: your API key; - reads it from stdin')
+    .option('--base-url <url>', `tempnumber: the API base (default ${TEMPNUMBER_BASE_URL}); sms-activate: the provider's handler URL (required)`)
+    .option('--markup <amount>', 'tempnumber, sms-activate: added to its price, e.g. 30% or 0.05 (USD)', parseMarkup)
+    .option('--poll-interval <ms>', 'tempnumber, sms-activate: how often a waiting activation is checked (default 3000)', integerIn(200, 60_000, 'poll-interval'))
     .option('--cost <usd>', 'what a number of this source costs you, for routing (default 0)', costArgument)
     .option('--cooldown <seconds>', "own gateways: a pool number's rest after an order, per platform (default 300)", integerIn(0, 7 * 86_400, 'cooldown'))
     .option('--public-url <url>', 'the URL `tn serve --public-url` runs at, for the inbound URL (kept for `list`)', publicUrlArgument)
@@ -39,6 +39,7 @@ export function defineAdminSources(admin: Command, ctx: CommandContext): void {
     'tn admin source add simulator          # the simulator serves again, beside the others',
     'tn admin source add generic --name script --cost 0.02',
     'tn admin source add tempnumber --name upstream --api-key - --markup 30% < tempnumber-key.txt',
+    'tn admin source add sms-activate --name hero --base-url https://provider.example/stubs/handler_api.php --api-key - --markup 20% < hero-key.txt',
   ]);
   source
     .command('list')
@@ -165,6 +166,7 @@ const SECRET_OF: Partial<Record<SourceKind, keyof SourceAddOptions>> = {
   jasmin: 'token',
   generic: 'token',
   tempnumber: 'apiKey',
+  'sms-activate': 'apiKey',
 };
 
 export async function runSourceAdd(kind: SourceKind, opts: SourceAddOptions, f: Factory): Promise<number> {
@@ -235,6 +237,8 @@ function gatewayHint(kind: SourceKind, url: string | null, token: string | null)
       ];
     case 'tempnumber':
       return ['Orders routed here become TempNumber activations; its price plus your markup is the customer price.'];
+    case 'sms-activate':
+      return ['Orders routed here become activations at this provider (getNumberV2); its price plus your markup is the customer price. Keep its account in USD.'];
     default:
       return ['The simulator serves orders again, alongside the other sources.'];
   }
@@ -248,7 +252,7 @@ const sourceView = (s: SourceRecord, origin: string | undefined) => ({
   secret: s.secret === null ? null : 'set (shown only when added)',
   inbound_url: isGatewayKind(s.kind) ? inboundUrl(origin ?? s.settings.publicUrl, s.name) : null,
   ...(isGatewayKind(s.kind) ? { cooldown_seconds: (s.settings.cooldownMs ?? DEFAULT_POOL_COOLDOWN_MS) / 1000 } : {}),
-  ...(s.kind === 'tempnumber'
+  ...(s.kind === 'tempnumber' || s.kind === 'sms-activate'
     ? {
         base_url: s.settings.baseUrl ?? TEMPNUMBER_BASE_URL,
         markup: s.settings.markupPercent !== undefined ? `${s.settings.markupPercent}%` : s.settings.markupMicros !== undefined ? formatUsd(s.settings.markupMicros) : null,

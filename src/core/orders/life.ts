@@ -80,6 +80,13 @@ export class OrderLife {
     return rec;
   }
 
+  /** An order of this account by its numeric alias; another account's number is "not found" too. */
+  async ownByNumber(accountId: string, num: number): Promise<OrderRecord> {
+    const rec = Number.isSafeInteger(num) && num > 0 ? await this.ctx.db.read.orders.byNumber(accountId, num) : null;
+    if (!rec) throw notFound(`Order number ${String(num)}`);
+    return rec;
+  }
+
   async get(orderId: string): Promise<OrderRecord> {
     const rec = await this.ctx.db.read.orders.get(orderId);
     if (!rec) throw notFound(`Order ${orderId}`);

@@ -5,6 +5,10 @@ import type { OrderRecord, OrderStatus, RefundedStatus } from './order.js';
 export interface OrdersRepo {
   insert(order: NewOrder): Promise<void>;
   get(orderId: string): Promise<OrderRecord | null>;
+  /** The account's order with this numeric alias (the sms-activate protocol's activation id); null for another account's. */
+  byNumber(accountId: string, num: number): Promise<OrderRecord | null>;
+  /** The numeric aliases of these orders of the account, assigned once at insert; others are left out. */
+  numbers(accountId: string, orderIds: readonly string[]): Promise<Map<string, number>>;
   recent(accountId: string, limit: number): Promise<OrderRecord[]>;
   /** One page of an account's orders, newest first, and how many match in all. */
   list(accountId: string, filter: OrderFilter, limit: number, offset: number): Promise<{ orders: OrderRecord[]; total: number }>;

@@ -12,7 +12,9 @@ export const SOURCE_KIND_TABLE = {
   /** Its token is made by the broker when none is given. */
   generic: { role: 'gateway', secretFlag: '--token' },
   tempnumber: { role: 'upstream', secretFlag: '--api-key' },
-} as const satisfies Record<string, { role: 'simulator' | 'gateway' | 'upstream'; secretFlag: string | null }>;
+  /** Any provider of the sms-activate family (HeroSMS, Grizzly SMS, SMSBower, …): its handler URL has no default. */
+  'sms-activate': { role: 'upstream', secretFlag: '--api-key', needsBaseUrl: true },
+} as const satisfies Record<string, { role: 'simulator' | 'gateway' | 'upstream'; secretFlag: string | null; needsBaseUrl?: boolean }>;
 
 export type SourceKind = keyof typeof SOURCE_KIND_TABLE;
 export type SourceRole = (typeof SOURCE_KIND_TABLE)[SourceKind]['role'];

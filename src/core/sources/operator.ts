@@ -59,6 +59,9 @@ export class SourceAdmin {
       throw invalid('The cool-down is a whole number of seconds from 0 to 7 days.');
     }
     if (settings.baseUrl !== undefined) checkHttpUrl(settings.baseUrl, '--base-url');
+    else if ('needsBaseUrl' in SOURCE_KIND_TABLE[input.kind]) {
+      throw invalid(`A ${input.kind} source needs --base-url: the provider's handler URL, such as https://provider.example/stubs/handler_api.php.`);
+    }
     const record: SourceRecord = { name, kind: input.kind, secret, settings, cost, enabled: true, createdAt: this.ctx.now() };
     await this.ctx.db.transaction(async (tx) => {
       if (await tx.sources.exists(name)) throw invalid(`A source named "${name}" already exists: pick another name, or remove it first.`);

@@ -111,8 +111,26 @@ export interface InboxRepo {
   list(filter: { unmatchedOnly: boolean; limit: number }): Promise<InboxEntry[]>;
 }
 
+/** An activation whose order is over, due to be released upstream (its order cancelled or expired: `cancel`; completed and past its retry window: `finish`). */
+export interface DueRelease {
+  orderId: string;
+  source: string;
+  activationId: string;
+  outcome: 'cancel' | 'finish';
+  /** The due time as read (null: as soon as the order ended), for the conditional claim. */
+  releaseAt: number | null;
+  attempts: number;
+  orderCreatedAt: number;
+}
+
 export interface ActivationsRepo {
   insert(activation: ActivationRecord, at: number): Promise<void>;
+  /** Activations due to be released upstream at `now`, oldest orders first. */
+  dueReleases(now: number, limit: number): Promise<DueRelease[]>;
+  /** Moves a release's due time if it is still `releaseAt` (counting an attempt when asked): false when another process took it. */
+  rescheduleRelease(orderId: string, releaseAt: number | null, nextAt: number, attempt: boolean): Promise<boolean>;
+  /** The release is done (or given up): `status` is the provider's last word, for the operator (null keeps the one there). */
+  released(orderId: string, status: string | null, at: number): Promise<void>;
   get(orderId: string): Promise<ActivationRecord | null>;
   update(orderId: string, status: string, phase: ActivationRecord['phase'], at: number): Promise<void>;
   /** An upstream number bought that no order sold: it counts against the source's delivery rule. */

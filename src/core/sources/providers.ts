@@ -45,7 +45,16 @@ export interface Upstream {
   retry(activationId: string): Promise<void>;
   /** What is left of the operator's money there. */
   balance(): Promise<Micros>;
+  /**
+   * Tells the provider an activation is over, for providers that bill or hold a number until then
+   * (the sms-activate family): `cancel` (no code came, give the money back) or `finish` (the code
+   * was used). Called after the order's commit, again later while it fails; absent for providers
+   * whose activations lapse on their own (TempNumber).
+   */
+  release?(activationId: string, outcome: ReleaseOutcome): Promise<void>;
 }
+
+export type ReleaseOutcome = 'cancel' | 'finish';
 
 export type UpstreamEndpoint = 'createActivation' | 'getActivation' | 'updateActivation' | 'pricelist' | 'balance';
 
@@ -77,7 +86,9 @@ export type UpstreamErrorKind =
   | 'not_found'
   | 'bad_state'
   | 'unauthorized'
-  | 'unavailable';
+  | 'unavailable'
+  /** The provider refuses to cancel this soon after the purchase (EARLY_CANCEL_DENIED): ask again later. */
+  | 'too_early';
 
 /** What went wrong upstream, in terms the router acts on. */
 export class UpstreamError extends Error {

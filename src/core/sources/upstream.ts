@@ -10,6 +10,7 @@ import { DEFAULT_POLL_MS } from '../limits.js';
 import type { Micros } from '../money.js';
 import type { OrderLife } from '../orders/life.js';
 import type { OrderRecord } from '../orders/order.js';
+import type { DueRelease } from './port.js';
 import { asUpstreamError, UpstreamError, type UpstreamActivation, type UpstreamEndpoint } from './providers.js';
 import type { UpstreamSource } from './registry.js';
 
@@ -21,6 +22,16 @@ const UPSTREAM_BACKOFF_MS = 10_000;
 const POLL_LEASE_MS = 20_000;
 /** Errors of a source are kept this long to look back on. */
 const ERROR_HISTORY_MS = 7 * 86_400_000;
+/** A release holds its due time this long, longer than its HTTP call may take. */
+const RELEASE_LEASE_MS = 20_000;
+/** A refused release is asked again after this, doubling each time up to RELEASE_BACKOFF_MAX_MS. */
+const RELEASE_BACKOFF_MS = 15_000;
+const RELEASE_BACKOFF_MAX_MS = 5 * 60_000;
+/**
+ * After this long from the purchase a release is given up: the family ends an activation itself
+ * after 20 minutes (refunding one that got no SMS), so asking on would only spend its rate limit.
+ */
+export const RELEASE_GIVE_UP_MS = 30 * 60_000;
 
 export interface DuePoll {
   orderId: string;
@@ -93,6 +104,47 @@ export class Upstreams {
       await tx.activations.addOrphan({ source: source.name, platform, country, activationId: activation.id, cost: activation.price, at, reason: reason.slice(0, 300) });
       await tx.sources.addError(source.name, 'orphaned_activation', `Activation ${activation.id} was bought but no order was placed (${reason}); it lapses upstream.`.slice(0, 500), at, at - ERROR_HISTORY_MS);
     });
+  }
+
+  /**
+   * Starts telling a provider that an activation is over (its order was cancelled, expired, or
+   * completed past its retry window), without holding up other due work. The customer's money
+   * moved already, in the order's own unit of work; this only settles ours with the provider.
+   * A refusal (too early to cancel, rate limited, unreachable) is a later due time in the
+   * database, never a timer; a provider without releases, or a source since removed, is done at once.
+   */
+  startRelease(source: UpstreamSource | undefined, due: DueRelease): void {
+    const key = `release:${due.orderId}`;
+    if (this.polling.has(key)) return;
+    const run = this.release(source, due)
+      .catch((err: unknown) => {
+        this.ctx.bus.emit('alert', { source: due.source, code: 'internal', message: `Releasing order ${due.orderId} upstream failed: ${err instanceof Error ? err.message : String(err)}` });
+      })
+      .finally(() => this.polling.delete(key));
+    this.polling.set(key, run);
+  }
+
+  private async release(source: UpstreamSource | undefined, due: DueRelease): Promise<void> {
+    const db = this.ctx.db;
+    const now = this.ctx.now();
+    const lease = now + RELEASE_LEASE_MS;
+    if (!(await db.transaction((tx) => tx.activations.rescheduleRelease(due.orderId, due.releaseAt, lease, false)))) return;
+    const done = (status: string | null): Promise<void> => db.transaction((tx) => tx.activations.released(due.orderId, status, this.ctx.now()));
+    if (!source) return done('source removed: left to lapse upstream');
+    if (!source.upstream.release) return done(null);
+    try {
+      await source.upstream.release(due.activationId, due.outcome);
+      return done(due.outcome === 'cancel' ? 'cancelled' : 'finished');
+    } catch (err) {
+      const failure = asUpstreamError(err);
+      // Over upstream already (finished, cancelled, or gone): nothing is left to settle.
+      if (failure.kind === 'not_found' || failure.kind === 'bad_state') return done(`${due.outcome}: ${failure.message}`.slice(0, 200));
+      if (this.ctx.now() - due.orderCreatedAt >= RELEASE_GIVE_UP_MS) return done(`${due.outcome} given up, lapses upstream: ${failure.message}`.slice(0, 200));
+      // Too early to cancel is the provider's rule, not its failure.
+      if (failure.kind !== 'too_early') await this.failed(source.name, failure, 'updateActivation', this.ctx.now());
+      const wait = failure.retryAfterMs ?? Math.min(RELEASE_BACKOFF_MAX_MS, RELEASE_BACKOFF_MS * 2 ** due.attempts);
+      await db.transaction((tx) => tx.activations.rescheduleRelease(due.orderId, lease, this.ctx.now() + wait, true));
+    }
   }
 
   /** The poll of this order in flight in this process, if any: a read of the order waits for it. */

@@ -96,7 +96,12 @@ export class Scheduler {
       });
       const expired = expiries.map((due) => this.life.endNow(due.orderId, 'expired', due.expiresAt));
       await Promise.all([...delivered, ...expired]);
-      if (deliveries.length < DUE_PAGE && expiries.length < DUE_PAGE) return;
+      if (deliveries.length < DUE_PAGE && expiries.length < DUE_PAGE) break;
+    }
+    // Upstream activations of orders that are over, told to their providers (after the orders' commits above).
+    for (const due of await this.ctx.db.read.activations.dueReleases(this.ctx.now(), DUE_PAGE)) {
+      const source = await this.registry.byName(due.source).catch(() => undefined);
+      this.upstreams.startRelease(source?.role === 'upstream' ? source : undefined, due);
     }
   }
 

@@ -227,4 +227,17 @@ export const PG_MIGRATIONS: readonly string[] = [
     account_id TEXT NOT NULL REFERENCES accounts(id)
   );
   `,
+  // 2 (SQLite's 9): the numeric alias of an order for the sms-activate protocol, and the due time
+  // of telling an upstream of that family an activation is over.
+  `
+  ALTER TABLE orders ADD COLUMN num BIGINT;
+  UPDATE orders o SET num = r.n FROM (SELECT id, row_number() OVER (ORDER BY created_at, id) AS n FROM orders) r WHERE o.id = r.id;
+  CREATE UNIQUE INDEX orders_num ON orders(num);
+
+  ALTER TABLE upstream_activations ADD COLUMN release_at BIGINT;
+  ALTER TABLE upstream_activations ADD COLUMN release_attempts INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE upstream_activations ADD COLUMN released_at BIGINT;
+  UPDATE upstream_activations SET released_at = updated_at;
+  CREATE INDEX upstream_activations_unreleased ON upstream_activations(release_at) WHERE released_at IS NULL;
+  `,
 ];

@@ -78,14 +78,26 @@ export function ordersRepo(sql: Sql): OrdersRepo {
   return {
     async insert(o) {
       await sql.run(
-        `INSERT INTO orders (id, account_id, platform, country, phone, source, price, status, created_at, expires_at, sms_due_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)`,
+        `INSERT INTO orders (id, account_id, platform, country, phone, source, price, status, created_at, expires_at, sms_due_at, num)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, (SELECT coalesce(max(num), 0) + 1 FROM orders))`,
         o.id, o.accountId, o.platform, o.country, o.phone, o.source, o.price, o.createdAt, o.expiresAt, o.smsDueAt,
       );
     },
     async get(orderId) {
       const row = await sql.get<OrderRow>('SELECT * FROM orders WHERE id = ?', orderId);
       return row ? record(row) : null;
+    },
+    async byNumber(accountId, num) {
+      const row = await sql.get<OrderRow>('SELECT * FROM orders WHERE num = ? AND account_id = ?', num, accountId);
+      return row ? record(row) : null;
+    },
+    async numbers(accountId, orderIds) {
+      const numbers = new Map<string, number>();
+      for (const id of orderIds) {
+        const row = await sql.get<{ num: number }>('SELECT num FROM orders WHERE id = ? AND account_id = ?', id, accountId);
+        if (row) numbers.set(id, row.num);
+      }
+      return numbers;
     },
     async recent(accountId, limit) {
       return Promise.all((await sql.all<OrderRow>('SELECT * FROM orders WHERE account_id = ? ORDER BY created_at DESC, id DESC LIMIT ?', accountId, limit)).map(record));

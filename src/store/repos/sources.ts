@@ -243,6 +243,37 @@ export function activationsRepo(sql: Sql): ActivationsRepo {
         a.orderId, a.source, a.activationId, a.cost, a.status, a.phase, at,
       );
     },
+    async dueReleases(now, limit) {
+      return (await sql
+        .all<{ order_id: string; source: string; activation_id: string; status: string; release_at: number | null; release_attempts: number; created_at: number }>(
+          `SELECT a.order_id, a.source, a.activation_id, o.status, a.release_at, a.release_attempts, o.created_at
+           FROM upstream_activations a JOIN orders o ON o.id = a.order_id
+           WHERE a.released_at IS NULL AND coalesce(a.release_at, 0) <= ?
+             AND (o.status IN ('cancelled', 'expired') OR (o.status = 'completed' AND o.expires_at <= ?))
+           ORDER BY o.created_at LIMIT ?`,
+          now, now, limit,
+        ))
+        .map((r) => ({
+          orderId: r.order_id,
+          source: r.source,
+          activationId: r.activation_id,
+          outcome: r.status === 'completed' ? 'finish' : 'cancel',
+          releaseAt: r.release_at,
+          attempts: r.release_attempts,
+          orderCreatedAt: r.created_at,
+        }));
+    },
+    async rescheduleRelease(orderId, releaseAt, nextAt, attempt) {
+      return (
+        (await sql.run(
+          'UPDATE upstream_activations SET release_at = ?, release_attempts = release_attempts + ? WHERE order_id = ? AND released_at IS NULL AND release_at IS NOT DISTINCT FROM ?',
+          nextAt, attempt ? 1 : 0, orderId, releaseAt,
+        )) === 1
+      );
+    },
+    async released(orderId, status, at) {
+      await sql.run('UPDATE upstream_activations SET released_at = ?, status = coalesce(?, status), updated_at = ? WHERE order_id = ? AND released_at IS NULL', at, status, at, orderId);
+    },
     async get(orderId) {
       const r = await sql.get<{ order_id: string; source: string; activation_id: string; cost: number; status: string; phase: 'first' | 'retry' | null }>(
         'SELECT * FROM upstream_activations WHERE order_id = ?',

@@ -281,4 +281,20 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE delivery_attempts ADD COLUMN next_attempt_at INTEGER;
   ALTER TABLE inbox ADD COLUMN note TEXT;
   `,
+  // 9: the numeric alias of an order, the activation id of the sms-activate protocol (issue 15).
+  // A column of its own, not the rowid, which VACUUM may renumber; orders already there keep
+  // their rowid as theirs, new ones take the next number at insert.
+  `
+  ALTER TABLE orders ADD COLUMN num INTEGER;
+  UPDATE orders SET num = rowid;
+  CREATE UNIQUE INDEX orders_num ON orders(num);
+
+  -- Telling a provider an activation is over (setStatus 8 or 6 in that family): a due time, tried
+  -- again while it is refused; released_at once done or given up. Activations from before need none.
+  ALTER TABLE upstream_activations ADD COLUMN release_at INTEGER;
+  ALTER TABLE upstream_activations ADD COLUMN release_attempts INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE upstream_activations ADD COLUMN released_at INTEGER;
+  UPDATE upstream_activations SET released_at = updated_at;
+  CREATE INDEX upstream_activations_unreleased ON upstream_activations(release_at) WHERE released_at IS NULL;
+  `,
 ];
