@@ -1,5 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Factory } from './factory.js';
+import { ORDER_ID_PATTERN } from '../core/limits.js';
+
+const ORDER_ID = new RegExp(ORDER_ID_PATTERN);
 
 /** What a command's action needs: its dependencies, and a way to report an exit code without throwing. */
 export interface CommandContext {
@@ -26,7 +29,7 @@ export function integerIn(min: number, max: number, what: string): (value: strin
 }
 
 export const orderIdArgument = (value: string): string => {
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(value)) throw new InvalidArgumentError('an order id looks like ord_01J…');
+  if (!ORDER_ID.test(value)) throw new InvalidArgumentError('an order id looks like ord_01J…');
   return value;
 };
 

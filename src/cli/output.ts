@@ -1,4 +1,3 @@
-import { formatUsd } from '../core/money.js';
 import type { Order } from '../core/orders/order.js';
 import type { IO, Style } from './io.js';
 
@@ -7,10 +6,10 @@ export function printJson(io: IO, value: unknown): void {
   io.stdout.write(JSON.stringify(value, null, io.stdoutIsTTY ? 2 : undefined) + '\n');
 }
 
-/** A USD amount from the API's JSON as people read it: `$0.2375`. */
-export const usd = (amount: number): string => formatUsd(Math.round(amount * 1_000_000));
+import { usd } from '../format/index.js';
 
-export const percent = (rate: number | null): string => (rate === null ? '–' : `${Math.round(rate * 1000) / 10}%`);
+export { usd, percent } from '../format/index.js';
+
 
 /**
  * Rows for people on a terminal (a header and aligned columns), tab-separated rows for pipes so

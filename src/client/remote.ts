@@ -23,6 +23,7 @@ import type {
 } from '../core/broker.js';
 import { TnError, type ErrorCode } from '../core/errors.js';
 import type { Order } from '../core/orders/order.js';
+import { VERIFY_TIMEOUT } from '../core/limits.js';
 
 export interface RemoteOptions {
   /** The broker's base URL, e.g. `http://127.0.0.1:8787` (a trailing `/api/v1` is fine too). */
@@ -147,7 +148,7 @@ export class RemoteBroker implements Broker {
   }
 
   async verify(req: VerifyRequest, options: VerifyOptions = {}): Promise<Order> {
-    const timeoutSeconds = req.timeoutSeconds ?? 120;
+    const timeoutSeconds = req.timeoutSeconds ?? VERIFY_TIMEOUT.default;
     const deadline = Date.now() + timeoutSeconds * 1000;
     const order = await this.call<Order>({
       method: 'POST',

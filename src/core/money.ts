@@ -12,6 +12,9 @@ export const cents = (c: number): Micros => c * MICROS_PER_CENT;
 /** For JSON: exact because every amount is a whole number of micros and stays far below 2^53. */
 export const toUsd = (m: Micros): number => m / MICROS_PER_USD;
 
+/** Back from a USD number of the API's JSON (itself made by `toUsd`), to the nearest micro-dollar. */
+export const fromUsd = (usd: number): Micros => Math.round(usd * MICROS_PER_USD);
+
 /** `$0.2375`, `$10.00`, `-$0.12`: at least two decimals, trailing zeros beyond them trimmed. */
 export function formatUsd(m: Micros): string {
   const sign = m < 0 ? '-' : '';
@@ -46,3 +49,12 @@ export const discounted = (price: Micros, percent: number): Micros => (price * (
 
 /** Default threshold below which an account gets one `balance.low` event ($1.00). */
 export const LOW_BALANCE_THRESHOLD: Micros = MICROS_PER_USD;
+
+/**
+ * A dollar amount as a provider sends it (a JSON number or a decimal string), in micro-USD; null
+ * if it is none. Binary floats such as 0.15 carry noise below the micro-dollar: it is rounded away.
+ */
+export function providerUsd(value: unknown): Micros | null {
+  const usd = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  return Number.isFinite(usd) ? usdNumberToMicros(fromUsd(usd) / MICROS_PER_USD) : null;
+}

@@ -7,7 +7,7 @@
  */
 import { request } from 'undici';
 import { HANDLER_PATH, countryOfId, familyCountryIdOf, hasFamilyServiceCode, platformOfServiceCode, serviceCodeOf } from '../core/catalogue/sms-activate-codes.js';
-import { usdNumberToMicros, type Micros } from '../core/money.js';
+import { providerUsd, toUsd, type Micros } from '../core/money.js';
 import {
   UpstreamError,
   type ReleaseOutcome,
@@ -66,7 +66,7 @@ export class SmsActivate implements Upstream {
       for (const [code, offer] of Object.entries(services)) {
         const platform = platformOfServiceCode(code);
         if (!platform || !isObject(offer)) continue;
-        const cost = usdToMicros(offer.cost);
+        const cost = providerUsd(offer.cost);
         const count = Number(offer.count ?? 0);
         if (cost !== null && Number.isFinite(count) && count > 0) prices.set(`${platform}/${country}`, cost);
       }
@@ -90,7 +90,7 @@ export class SmsActivate implements Upstream {
         if ((typeof id !== 'string' && typeof id !== 'number') || phone === null) {
           throw new UpstreamError('unavailable', 'The provider answered getNumberV2 without an activation id or a number.');
         }
-        return { id: String(id), phone, price: usdToMicros(a.activationCost) ?? expectedPrice, status: 'STATUS_WAIT_CODE' };
+        return { id: String(id), phone, price: providerUsd(a.activationCost) ?? expectedPrice, status: 'STATUS_WAIT_CODE' };
       }
       this.v2Number = false;
     }
@@ -134,7 +134,7 @@ export class SmsActivate implements Upstream {
   async balance(): Promise<Micros> {
     const { text } = await this.call('balance', { action: 'getBalance' });
     const m = /^ACCESS_BALANCE:(-?[\d.]+)/.exec(text);
-    const micros = m ? usdToMicros(m[1]) : null;
+    const micros = m ? providerUsd(m[1]) : null;
     if (micros === null) throw new UpstreamError('unavailable', `The provider answered getBalance with ${JSON.stringify(text.slice(0, 80))}.`);
     return micros;
   }
@@ -212,7 +212,7 @@ function statusOf(text: string): UpstreamCheck {
 export function tokenError(token: string): UpstreamError | null {
   const say = `sms-activate provider: ${token}`;
   const price = /^WRONG_MAX_PRICE:([\d.]+)/.exec(token);
-  if (price) return new UpstreamError('price_changed', say, { newPrice: usdToMicros(price[1]) ?? undefined });
+  if (price) return new UpstreamError('price_changed', say, { newPrice: providerUsd(price[1]) ?? undefined });
   if (/^BANNED/.test(token)) return new UpstreamError('unauthorized', say);
   switch (token) {
     case 'BAD_KEY':
@@ -247,13 +247,8 @@ export function tokenError(token: string): UpstreamError | null {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `0.12` for 120000 micros: the protocol's decimal dollars. */
-const usd = (micros: Micros): string => String(micros / 1e6);
+const usd = (micros: Micros): string => String(toUsd(micros));
 
-/** A dollar amount as the family sends it (a number or a decimal string), in micro-USD; null if it is none. */
-function usdToMicros(value: unknown): Micros | null {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-  return Number.isFinite(n) ? usdNumberToMicros(Math.round(n * 1e6) / 1e6) : null;
-}
 
 function normaliseNumber(value: unknown): string | null {
   const digits = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : typeof value === 'string' ? value.replace(/[\s().-]/g, '') : '';

@@ -5,7 +5,7 @@
  */
 import { request } from 'undici';
 import type { Micros } from '../core/money.js';
-import { usdNumberToMicros } from '../core/money.js';
+import { providerUsd, toUsd } from '../core/money.js';
 import { UpstreamError, type Upstream, type UpstreamActivation, type UpstreamCheck, type UpstreamEndpoint } from '../core/sources/providers.js';
 import { FINAL_STATUSES, SMS_STATUS, TEMPNUMBER_BASE_URL, TEMPNUMBER_LIMITS } from './tempnumber-api.js';
 
@@ -36,7 +36,7 @@ export class TempNumber implements Upstream {
       for (const service of services as unknown[]) {
         const s = (service as { s?: unknown }).s;
         const p = (service as { p?: unknown }).p;
-        const micros = usdToMicros(p);
+        const micros = providerUsd(p);
         if (typeof s === 'string' && micros !== null) prices.set(`${s.toLowerCase()}/${c.toLowerCase()}`, micros);
       }
     }
@@ -47,7 +47,7 @@ export class TempNumber implements Upstream {
     const body = (await this.call('createActivation', 'POST', '/activations', {
       serviceId: platform,
       countryId: country,
-      expectedPrice: expectedPrice / 1e6,
+      expectedPrice: toUsd(expectedPrice),
     })) as { id?: unknown; number?: unknown };
     const id = body.id;
     const phone = normaliseNumber(body.number);
@@ -82,7 +82,7 @@ export class TempNumber implements Upstream {
   /** `GET /user/balance` → `{ balance, reviewBalance }`. */
   async balance(): Promise<Micros> {
     const body = (await this.call('balance', 'GET', '/user/balance')) as { balance?: unknown };
-    const micros = usdToMicros(body.balance);
+    const micros = providerUsd(body.balance);
     if (micros === null) throw new UpstreamError('unavailable', 'TempNumber answered a balance that is not a USD amount.');
     return micros;
   }
@@ -137,7 +137,7 @@ export function toUpstreamError(status: number, body: unknown, retryAfter: strin
     case 'toomanyactivationspendingexception':
       return new UpstreamError('no_numbers', message);
     case 'expectedpriceerrorexception': {
-      return new UpstreamError('price_changed', message, { newPrice: usdToMicros((body as { newPrice?: unknown }).newPrice) ?? undefined });
+      return new UpstreamError('price_changed', message, { newPrice: providerUsd((body as { newPrice?: unknown }).newPrice) ?? undefined });
     }
     case 'resourcenotfoundexception':
       return new UpstreamError('not_found', message);
@@ -156,12 +156,6 @@ export function toUpstreamError(status: number, body: unknown, retryAfter: strin
   }
 }
 
-/** A USD amount as TempNumber sends it (a JSON number, sometimes a string), in micro-USD; null if it is none. */
-function usdToMicros(value: unknown): Micros | null {
-  const usd = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-  // Binary floats such as 0.15 carry noise below the micro-dollar: round it away, then check.
-  return Number.isFinite(usd) ? usdNumberToMicros(Math.round(usd * 1e6) / 1e6) : null;
-}
 
 /** `Retry-After` in seconds or as an HTTP date; undefined when absent or unreadable. */
 function parseRetryAfter(value: string | string[] | undefined): number | undefined {

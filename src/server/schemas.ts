@@ -1,4 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import { IDEMPOTENCY_KEY_MAX, ORDER_ID_MAX, ORDER_ID_PATTERN, VERIFY_TIMEOUT } from '../core/limits.js';
 
 /**
  * The JSON schemas of the HTTP API. Routes validate and serialise with them, and the OpenAPI
@@ -47,7 +48,7 @@ const ErrorRef = Type.Ref(ErrorBody);
 
 /** Every authenticated body may carry the key itself (the seed's third way). */
 const ApiKeyField = { api_key: Type.Optional(Type.String({ maxLength: 200 })) };
-const IdempotencyKey = Type.String({ minLength: 1, maxLength: 255 });
+const IdempotencyKey = Type.String({ minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX });
 const PlatformField = Type.String({ minLength: 1, maxLength: 64, description: 'platform id or alias, e.g. instagram, wa' });
 const CountryField = Type.String({ minLength: 1, maxLength: 64, description: 'ISO 3166-1 alpha-2, a country name, or "any"' });
 
@@ -60,7 +61,7 @@ export const VerifyBody = Type.Object(
   {
     platform: PlatformField,
     country: Type.Optional(CountryField),
-    timeout_seconds: Type.Optional(Type.Integer({ minimum: 30, maximum: 300, default: 120 })),
+    timeout_seconds: Type.Optional(Type.Integer({ minimum: VERIFY_TIMEOUT.min, maximum: VERIFY_TIMEOUT.max, default: VERIFY_TIMEOUT.default })),
     idempotency_key: Type.Optional(IdempotencyKey),
     ...ApiKeyField,
   },
@@ -241,7 +242,7 @@ export const OrderPage = Type.Object({
   total: Type.Integer(),
 });
 
-export const OrderParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
+export const OrderParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: ORDER_ID_MAX, pattern: ORDER_ID_PATTERN }) });
 
 /** Route config and OpenAPI security of the routes that act for an account. */
 export const AUTH = { auth: true };

@@ -3,7 +3,7 @@ import { Box, useApp, useInput, useStdout, type Key } from 'ink';
 import type { AccountInfo, Broker, OrderPage, PriceList, Usage } from '../core/broker.js';
 import { isTnError, type TnError } from '../core/errors.js';
 import type { Order } from '../core/orders/order.js';
-import { usd } from '../cli/output.js';
+import { usd } from '../format/index.js';
 import { osc52 } from './clipboard.js';
 import { AccountScreen } from './components/AccountScreen.js';
 import { CountryPicker } from './components/CountryPicker.js';

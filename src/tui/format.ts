@@ -1,7 +1,7 @@
 import type { AccountInfo, Availability, PriceList, ServicesList } from '../core/broker.js';
 import type { Order } from '../core/orders/order.js';
 import { countryName } from '../core/catalogue/countries.js';
-import { percent, usd } from '../cli/output.js';
+import { percent, usd } from '../format/index.js';
 
 /**
  * Pure helpers of the terminal app: text fitting, the rows each screen shows, times. Nothing here

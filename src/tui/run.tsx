@@ -1,6 +1,6 @@
 import { render } from 'ink';
 import { EXIT, TnError } from '../core/errors.js';
-import type { Factory } from '../cli/factory.js';
+import type { Broker } from '../core/broker.js';
 import { App } from './app.js';
 import { exitNotice, Session } from './session.js';
 
@@ -12,13 +12,20 @@ const LEAVE_ALT_SCREEN = '\u001b[?1049l';
  * `tn ui`: the full-screen app on the factory's broker. Returns once the person quits; orders still
  * waiting are left running on the broker and named on stderr.
  */
-export async function runUi(f: Factory): Promise<number> {
-  const { io } = f;
+export interface UiTerminal {
+  stdin: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdinIsTTY: boolean;
+  stdoutIsTTY: boolean;
+  color: boolean;
+}
+
+export async function runUi(io: UiTerminal, openBroker: () => Promise<Broker>, country: string): Promise<number> {
   if (!io.stdinIsTTY || !io.stdoutIsTTY) {
     throw new TnError('invalid_request', '`tn ui` needs a terminal; in scripts use `tn verify`, `tn order` or `tn services`.');
   }
-  const broker = await f.broker();
-  const country = await defaultCountry(f);
+  const broker = await openBroker();
   const session = new Session();
   const stdout = io.stdout as NodeJS.WriteStream;
 
@@ -45,14 +52,4 @@ export async function runUi(f: Factory): Promise<number> {
   }
   for (const line of exitNotice(await session.waiting(broker))) io.stderr.write(line + '\n');
   return EXIT.ok;
-}
-
-/** `tn config set country` if set, else `any`. */
-async function defaultCountry(f: Factory): Promise<string> {
-  try {
-    const value = (await f.config()).get('country');
-    return typeof value === 'string' && value ? value : 'any';
-  } catch {
-    return 'any';
-  }
 }

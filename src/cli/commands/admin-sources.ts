@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { EXIT, TnError } from '../../core/errors.js';
-import { formatUsd, parseUsd } from '../../core/money.js';
+import { formatUsd, parseUsd, toUsd } from '../../core/money.js';
 import type { SourceKind } from '../../core/sources/kinds.js';
 import type { SourceRecord } from '../../core/sources/port.js';
 import { DEFAULT_POOL_COOLDOWN_MS } from '../../core/limits.js';
@@ -8,7 +8,7 @@ import { SOURCE_KINDS, isGatewayKind } from '../../core/sources/kinds.js';
 import { TEMPNUMBER_BASE_URL } from '../../providers/tempnumber-api.js';
 import { examples, integerIn, orderIdArgument, publicUrlArgument, type CommandContext, DB_OPTION } from '../command.js';
 import type { Factory } from '../factory.js';
-import { describeOrder, percent, printJson, printTable } from '../output.js';
+import { describeOrder, percent, printJson, printTable, usd } from '../output.js';
 
 /** Where `tn serve` listens by default: the inbound URL printed when no public URL is known. */
 const LOCAL_ORIGIN = 'http://127.0.0.1:8787';
@@ -248,7 +248,7 @@ const sourceView = (s: SourceRecord, origin: string | undefined) => ({
   name: s.name,
   kind: s.kind,
   enabled: s.enabled,
-  cost: s.cost / 1e6,
+  cost: toUsd(s.cost),
   secret: s.secret === null ? null : 'set (shown only when added)',
   inbound_url: isGatewayKind(s.kind) ? inboundUrl(origin ?? s.settings.publicUrl, s.name) : null,
   ...(isGatewayKind(s.kind) ? { cooldown_seconds: (s.settings.cooldownMs ?? DEFAULT_POOL_COOLDOWN_MS) / 1000 } : {}),
@@ -269,7 +269,7 @@ export async function runSourceList(opts: { db?: string; publicUrl?: string }, f
     await printTable(
       f.io,
       ['NAME', 'KIND', 'STATE', 'COST', 'SECRET', 'INBOUND URL'],
-      list.map((s) => [s.name, s.kind, s.enabled ? 'enabled' : 'disabled', formatUsd(Math.round(s.cost * 1e6)), s.secret === null ? '–' : 'set', s.inbound_url ?? '–']),
+      list.map((s) => [s.name, s.kind, s.enabled ? 'enabled' : 'disabled', usd(s.cost), s.secret === null ? '–' : 'set', s.inbound_url ?? '–']),
     );
   return EXIT.ok;
 }
@@ -296,7 +296,7 @@ export async function runSourcesOverview(opts: { db?: string }, f: Factory): Pro
     errors_last_hour: s.errorsLastHour,
     orphaned_24h: s.orphaned,
     below_success_floor: s.belowFloor,
-    upstream_balance: s.upstreamBalance === null ? null : s.upstreamBalance / 1e6,
+    upstream_balance: s.upstreamBalance === null ? null : toUsd(s.upstreamBalance),
     last_error: s.lastError ? { at: new Date(s.lastError.at).toISOString(), code: s.lastError.code, message: s.lastError.message } : null,
   }));
   if (f.globals.json) printJson(f.io, { sources: rows });
@@ -307,7 +307,7 @@ export async function runSourcesOverview(opts: { db?: string }, f: Factory): Pro
       rows.map((r) => [
         r.source,
         r.kind,
-        (r.kind === 'removed' ? 'removed' : r.enabled ? 'enabled' : 'disabled') + (r.below_success_floor ? ', below floor' : '') + (r.upstream_balance === null ? '' : `, ${formatUsd(Math.round(r.upstream_balance * 1e6))} left`),
+        (r.kind === 'removed' ? 'removed' : r.enabled ? 'enabled' : 'disabled') + (r.below_success_floor ? ', below floor' : '') + (r.upstream_balance === null ? '' : `, ${usd(r.upstream_balance)} left`),
         String(r.active_orders),
         r.success_rate === null ? '–' : `${percent(r.success_rate)} of ${r.ended_orders_24h}`,
         r.median_delivery_seconds === null ? '–' : `${r.median_delivery_seconds} s`,
@@ -393,6 +393,6 @@ export async function runAdminOrder(id: string, opts: { db?: string }, f: Factor
   for (const line of describeOrder(order, await f.io.style())) f.io.out(line);
   f.io.out(`  account   ${order.account_id}`);
   f.io.out(`  source    ${order.source}`);
-  if (order.upstream) f.io.out(`  upstream  activation ${order.upstream.activation_id}, ${order.upstream.status}, cost ${formatUsd(Math.round(order.upstream.cost * 1e6))}`);
+  if (order.upstream) f.io.out(`  upstream  activation ${order.upstream.activation_id}, ${order.upstream.status}, cost ${usd(order.upstream.cost)}`);
   return EXIT.ok;
 }

@@ -71,7 +71,7 @@ export async function runCredit(opts: { account: string; amount: number; db?: st
   const core = await f.core(opts.db);
   const result = await core.credit(opts.account, opts.amount, opts.note);
   if (f.globals.json) printJson(f.io, result);
-  else f.io.out(f.io.stdoutIsTTY ? `Added ${formatUsd(opts.amount)} to ${result.account_id}: balance ${formatUsd(Math.round(result.balance * 1e6))}.` : `${result.account_id}\t${result.balance}`);
+  else f.io.out(f.io.stdoutIsTTY ? `Added ${formatUsd(opts.amount)} to ${result.account_id}: balance ${usd(result.balance)}.` : `${result.account_id}\t${result.balance}`);
   return EXIT.ok;
 }
 

@@ -1,3 +1,4 @@
+import { DEFAULT_RATE_LIMITS } from '../../core/limits.js';
 import { InvalidArgumentError } from 'commander';
 import { examples, integerIn, publicUrlArgument, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
@@ -26,8 +27,8 @@ export const defineServe: DefineCommand = (program, ctx) => {
     .option('--db <file|url>', "SQLite database file, or postgres://… for many instances on one PostgreSQL (env TN_DB_URL; default: the embedded broker's file)")
     .option('--sim-delay <ms>', 'simulator: milliseconds before each SMS (default: random 1–4 s)', integerIn(0, 3_600_000, 'sim-delay'))
     .option('--sim-no-sms-rate <rate>', 'simulator: share of orders that never get an SMS, 0–1', parseRate)
-    .option('--rate-limit <n>', 'requests per second per API key, bursts up to 2n; 0 turns limits off (default 100)', integerIn(0, 1_000_000, 'rate-limit'))
-    .option('--register-limit <n>', 'register calls per hour per client IP; 0 turns it off (default 30)', integerIn(0, 1_000_000, 'register-limit'))
+    .option('--rate-limit <n>', `requests per second per API key, bursts up to 2n; 0 turns limits off (default ${DEFAULT_RATE_LIMITS.perKeyPerSecond})`, integerIn(0, 1_000_000, 'rate-limit'))
+    .option('--register-limit <n>', `register calls per hour per client IP; 0 turns it off (default ${DEFAULT_RATE_LIMITS.registerPerHour})`, integerIn(0, 1_000_000, 'register-limit'))
     .option('--config <file>', 'JSON settings: per-route rate limits, the delivery-rate guard, slow-client timeouts (flags win over it)')
     .option('--allow-private-webhooks', 'deliver webhooks to private and loopback addresses too (local development)', false)
     .option('--webhook-retry-schedule <ms,…>', 'milliseconds before each delivery try (default 0,5s,5m,30m,2h,5h,10h,10h)', parseSchedule)
@@ -70,8 +71,8 @@ export async function runServe(opts: ServeOptions, f: Factory): Promise<number> 
     version: VERSION,
     simulator: { delayMs: opts.simDelay, noSmsRate: opts.simNoSmsRate },
     rateLimits: {
-      perKeyPerSecond: opts.rateLimit ?? config.rateLimits?.perKeyPerSecond ?? 100,
-      registerPerHour: opts.registerLimit ?? config.rateLimits?.registerPerHour ?? 30,
+      perKeyPerSecond: opts.rateLimit ?? config.rateLimits?.perKeyPerSecond ?? DEFAULT_RATE_LIMITS.perKeyPerSecond,
+      registerPerHour: opts.registerLimit ?? config.rateLimits?.registerPerHour ?? DEFAULT_RATE_LIMITS.registerPerHour,
       routes: config.rateLimits?.routes,
     },
     deliveryGuard: guard === undefined ? undefined : guard === false ? false : { minOrders: guard.minOrders, minRate: guard.minRate, windowMs: guard.windowHours * 3600_000 },

@@ -3,6 +3,7 @@ import type { Order } from '../../core/orders/order.js';
 import { examples, integerIn, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
 import { noCodeReason, printJson, usd } from '../output.js';
+import { VERIFY_TIMEOUT } from '../../core/limits.js';
 
 export interface VerifyOptions {
   platform: string;
@@ -17,7 +18,7 @@ export const defineVerify: DefineCommand = (program, ctx) => {
     .description('Order a number, wait for the SMS and print the code')
     .argument('<platform>', 'platform id or alias (instagram, wa, tg, …)')
     .option('-c, --country <code>', 'ISO country code, or "any"')
-    .option('-t, --timeout <seconds>', 'seconds to wait for the code before the order is refunded (30–300)', integerIn(30, 300, 'timeout'))
+    .option('-t, --timeout <seconds>', `seconds to wait for the code before the order is refunded (${VERIFY_TIMEOUT.min}–${VERIFY_TIMEOUT.max})`, integerIn(VERIFY_TIMEOUT.min, VERIFY_TIMEOUT.max, 'timeout'))
     .option('--idempotency-key <key>', 'repeat a verify without paying twice')
     .action(async (platform: string, opts: { country?: string; timeout?: number; idempotencyKey?: string }) => {
       ctx.exit(await runVerify({ platform, country: opts.country, timeoutSeconds: opts.timeout, idempotencyKey: opts.idempotencyKey }, ctx.factory()));

@@ -8,13 +8,13 @@ import { listPrice, type Pricing } from '../catalogue/pricing.js';
 import type { CoreContext } from '../context.js';
 import { invalid } from '../errors.js';
 import { AGENT_MAX_QUERY_LENGTH, VERIFY_TIMEOUT } from '../limits.js';
-import { discounted, formatUsd, usdNumberToMicros } from '../money.js';
+import { discounted, formatUsd, fromUsd } from '../money.js';
 import type { Placing } from '../orders/placing.js';
 import type { Router } from '../sources/routing.js';
 import type { Verifying } from '../waiting/verify.js';
 import { parseAgentQuery } from './parse.js';
 
-const micros = (usd: number): number => usdNumberToMicros(usd) ?? 0;
+const micros = fromUsd;
 
 export class Agent {
   constructor(

@@ -2,13 +2,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorResponses } from '../schemas.js';
+import { SOURCE_NAME_PATTERN } from '../../core/limits.js';
 
 export interface InboundRouteOptions {
   /** `tn serve --public-url`: the origin gateways call, which Twilio signs. */
   publicUrl?: string;
 }
 
-const Params = Type.Object({ source: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,39}$', description: 'the source name given to `tn admin source add`' }) });
+const Params = Type.Object({ source: Type.String({ pattern: SOURCE_NAME_PATTERN, description: 'the source name given to `tn admin source add`' }) });
 
 /**
  * `POST /api/v1/inbound/:source`: SMS from the operator's own gateways. The body is read raw, as

@@ -16,13 +16,14 @@ import {
   AUTH,
   SECURITY,
 } from '../schemas.js';
+import { IDEMPOTENCY_KEY_MAX } from '../../core/limits.js';
 
 
 /** `idempotency_key` in the body or the `Idempotency-Key` header; both at once must agree. */
 function idempotencyKey(request: FastifyRequest, bodyKey: string | undefined): string | undefined {
   const header = request.headers['idempotency-key'];
   const headerKey = typeof header === 'string' && header !== '' ? header : undefined;
-  if (headerKey !== undefined && (headerKey.length > 255)) throw new TnError('invalid_request', 'The Idempotency-Key header is longer than 255 characters.');
+  if (headerKey !== undefined && headerKey.length > IDEMPOTENCY_KEY_MAX) throw new TnError('invalid_request', `The Idempotency-Key header is longer than ${IDEMPOTENCY_KEY_MAX} characters.`);
   if (bodyKey !== undefined && headerKey !== undefined && bodyKey !== headerKey) {
     throw new TnError('invalid_request', 'The Idempotency-Key header and the body\'s "idempotency_key" differ.');
   }

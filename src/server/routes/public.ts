@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { apiKeyOf } from '../app.js';
+import { apiKeyOf } from '../request.js';
 import { Availability, ErrorRef, Health, PriceList, PricesQuery, Registration, ServicesList, errorResponses } from '../schemas.js';
 
 /** The routes anyone may call: the catalogue, availability, registration, health. */

@@ -1,6 +1,6 @@
 import { Box } from 'ink';
 import type { AccountInfo, Usage } from '../../core/broker.js';
-import { usd } from '../../cli/output.js';
+import { usd } from '../../format/index.js';
 import { bar, countryShort, liftTime, tierProgress, weekday } from '../format.js';
 import type { Theme } from '../theme.js';
 import { Blank, Line } from './Line.js';

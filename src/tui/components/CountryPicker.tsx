@@ -1,5 +1,5 @@
 import { Box } from 'ink';
-import { usd } from '../../cli/output.js';
+import { usd } from '../../format/index.js';
 import { fitColumns, liftTime, scrollWindow, spread, tableLine, type Column } from '../format.js';
 import type { Theme } from '../theme.js';
 import { Line } from './Line.js';

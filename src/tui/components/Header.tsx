@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import type { AccountInfo } from '../../core/broker.js';
-import { usd } from '../../cli/output.js';
+import { usd } from '../../format/index.js';
 import { fit } from '../format.js';
 import type { Theme } from '../theme.js';
 

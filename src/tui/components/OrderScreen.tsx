@@ -1,6 +1,6 @@
 import { Box } from 'ink';
 import type { Order } from '../../core/orders/order.js';
-import { usd } from '../../cli/output.js';
+import { usd } from '../../format/index.js';
 import { countryLabel, orderState, spread } from '../format.js';
 import { statusColor, type Theme } from '../theme.js';
 import { BigText } from './BigText.js';

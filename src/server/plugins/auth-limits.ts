@@ -1,0 +1,69 @@
+/**
+ * Who is asking, then rate limits, then authentication for the routes that act for an account.
+ * A known key has its own bucket; no key, or a key that is not an account, counts against the
+ * client's address, so made-up keys cannot buy fresh buckets.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { TnError } from '../../core/errors.js';
+import { DEFAULT_RATE_LIMITS } from '../../core/limits.js';
+import { TokenBuckets } from '../rate-limit.js';
+import { apiKeyOf } from '../request.js';
+
+export interface RateLimits {
+  /** Requests per second per API key (bursts up to twice that); 0 turns every limit off. */
+  perKeyPerSecond: number;
+  /** `register` calls per hour per client IP; 0 turns it off. */
+  registerPerHour: number;
+  /** Extra limits for single routes, keyed `METHOD /api/v1/path` (TempNumber's table is the documented strict example). */
+  routes?: Record<string, { limit: number; windowSeconds: number }>;
+}
+
+export function installAuthAndLimits(app: FastifyInstance, rateLimits: RateLimits | undefined): void {
+  const off = rateLimits?.perKeyPerSecond === 0;
+  const perSecond = rateLimits?.perKeyPerSecond ?? DEFAULT_RATE_LIMITS.perKeyPerSecond;
+  const perHour = rateLimits?.registerPerHour ?? DEFAULT_RATE_LIMITS.registerPerHour;
+  const perKey = off ? null : new TokenBuckets({ name: 'per-key', rate: perSecond, burst: 2 * perSecond });
+  const perIpRegister = off || perHour === 0 ? null : new TokenBuckets({ name: 'register', rate: perHour / 3600, burst: perHour });
+  const perRoute = new Map(
+    off
+      ? []
+      : Object.entries(rateLimits?.routes ?? {}).map(([route, l]) => [
+          route,
+          new TokenBuckets({ name: route.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, ''), rate: l.limit / l.windowSeconds, burst: l.limit }),
+        ]),
+  );
+
+  app.addHook('preHandler', async (request, reply) => {
+    const key = apiKeyOf(request);
+    let accountId = key ? app.core.knownKey(key) : undefined;
+    let authError: unknown;
+    if (key && !accountId) {
+      try {
+        accountId = await app.core.authenticate(key);
+      } catch (err) {
+        authError = err;
+      }
+    }
+    const who = accountId ? `key:${key}` : `ip:${request.ip}`;
+    if (request.routeOptions.url === '/api/v1/register') {
+      if (perIpRegister) limit(perIpRegister, `ip:${request.ip}`, reply);
+    } else if (perKey) limit(perKey, who, reply);
+    // HEAD runs the GET handler, so it counts as GET.
+    const route = perRoute.get(`${request.method === 'HEAD' ? 'GET' : request.method} ${request.routeOptions.url}`);
+    if (route) limit(route, who, reply);
+    if (!request.routeOptions.config.auth) return;
+    if (!accountId) throw authError ?? (await app.core.authenticate(undefined).catch((err: unknown) => err));
+    request.accountId = accountId;
+  });
+
+}
+
+function limit(buckets: TokenBuckets, key: string, reply: FastifyReply): void {
+  const verdict = buckets.take(key);
+  reply.headers(buckets.headers(verdict));
+  if (!verdict.allowed) {
+    reply.header('retry-after', String(verdict.retryAfter));
+    throw new TnError('rate_limited', `Too many requests: retry in ${verdict.retryAfter} s.`, { retry_after: verdict.retryAfter });
+  }
+}
+
