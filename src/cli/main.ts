@@ -27,7 +27,7 @@ import { defineWait } from './commands/wait.js';
 import { defineWebhook } from './commands/webhook.js';
 import { Factory } from './factory.js';
 import { processIO, type IO } from './io.js';
-import { printJson } from './output.js';
+import { attachedHint, printJson } from './output.js';
 import { VERSION } from './version.js';
 
 const COMMANDS: readonly DefineCommand[] = [
@@ -140,6 +140,14 @@ export async function main(argv: readonly string[], io: IO = processIO()): Promi
 
 /** The one place where a failure becomes output and an exit code. */
 export function reportError(err: unknown, io: IO, json: boolean): number {
+  const code = errorOutput(err, io, json);
+  // Even with --json or -q: an order the command let go of must not be lost from sight.
+  const next = attachedHint(err);
+  if (next) io.stderr.write(`${next}\n`);
+  return code;
+}
+
+function errorOutput(err: unknown, io: IO, json: boolean): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
     // Commander has already printed its message on stderr.
@@ -152,6 +160,7 @@ export function reportError(err: unknown, io: IO, json: boolean): number {
       io.stderr.write(`tn: ${err.message}\n`);
       const hint = hintFor(err);
       if (hint && !io.quiet) io.stderr.write(`${hint}\n`);
+
     }
     return err.exitCode;
   }

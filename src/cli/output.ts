@@ -1,3 +1,4 @@
+import { findPlatform } from '../core/catalogue/catalog.js';
 import { formatUsd } from '../core/money.js';
 import type { Order } from '../core/orders/order.js';
 import type { IO, Style } from './io.js';
@@ -89,4 +90,22 @@ export function noCodeReason(order: Order): string {
     default:
       return `Order ${order.order_id} is ${order.status}.`;
   }
+}
+
+/** What stderr says whenever a command lets go of an order it created that may still hold money. */
+export const strandedOrderHint = (orderId: string): string =>
+  `Order ${orderId} may still be active, its price held: \`tn wait ${orderId}\` follows it on, \`tn cancel ${orderId}\` refunds it.`;
+
+const hints = new WeakMap<object, string>();
+
+/** A line printed after an error's message on stderr (not in `--json`): what to do next. */
+export function attachHint(err: unknown, hint: string): void {
+  if (typeof err === 'object' && err !== null) hints.set(err, hint);
+}
+
+export const attachedHint = (err: unknown): string | undefined => (typeof err === 'object' && err !== null ? hints.get(err) : undefined);
+
+/** The platform's display name ("Instagram") when tn knows it, else what was typed. */
+export function platformName(platform: string): string {
+  return findPlatform(platform)?.name ?? platform;
 }

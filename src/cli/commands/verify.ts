@@ -1,8 +1,10 @@
 import { EXIT } from '../../core/errors.js';
+import type { Broker } from '../../core/broker.js';
 import type { Order } from '../../core/orders/order.js';
 import { examples, integerIn, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
-import { noCodeReason, printJson, usd } from '../output.js';
+import { SIGNAL_EXIT, watchInterrupts, type StopSignal } from '../interrupt.js';
+import { attachHint, noCodeReason, platformName, printJson, strandedOrderHint, usd } from '../output.js';
 
 export interface VerifyOptions {
   platform: string;
@@ -29,12 +31,11 @@ export async function runVerify(opts: VerifyOptions, f: Factory): Promise<number
   const { io } = f;
   const config = await f.config();
   const broker = await f.broker();
-  const spinner = await io.spinner(`Ordering a ${opts.platform} number…`);
+  const spinner = await io.spinner(`Ordering ${platformPhrase(opts.platform)} number…`);
   const started = Date.now();
-  // Ctrl-C while waiting cancels the order, so the money comes back.
-  const abort = new AbortController();
-  const onSigint = (): void => abort.abort();
-  process.once('SIGINT', onSigint);
+  // Ctrl-C, SIGTERM, SIGHUP or a closed terminal while waiting: the order is cancelled, so the money comes back.
+  const interrupts = watchInterrupts(io);
+  let placed: Order | undefined;
   let order: Order;
   try {
     order = await broker.verify(
@@ -45,21 +46,24 @@ export async function runVerify(opts: VerifyOptions, f: Factory): Promise<number
         idempotencyKey: opts.idempotencyKey,
       },
       {
-        signal: abort.signal,
-        onOrder: (o) => spinner.update(`Waiting for the SMS on ${o.phone} (${o.platform}, ${usd(o.price)})…`),
+        signal: interrupts.signal,
+        onOrder: (o) => {
+          placed = o;
+          // On a terminal the id is shown at once, so that no failure later can hide a paid order.
+          if (io.stderrIsTTY) spinner.note(`Order ${o.order_id}: ${o.phone} (${o.platform}, ${o.country.toUpperCase()}, ${usd(o.price)})`);
+          spinner.update(`Waiting for the SMS on ${o.phone}… Ctrl-C cancels and refunds`);
+        },
       },
     );
   } catch (err) {
     spinner.stop();
-    // Interrupted: the broker cancels and refunds an order whose verify was abandoned.
-    if (abort.signal.aborted) {
-      io.err('Interrupted: the order is cancelled and refunded.');
-      return 130;
-    }
+    if (interrupts.reason) return endInterrupted(f, broker, placed, interrupts.reason);
+    if (placed) attachHint(err, strandedOrderHint(placed.order_id));
     throw err;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    interrupts.dispose();
   }
+  if (interrupts.reason && order.status === 'active') return endInterrupted(f, broker, order, interrupts.reason);
 
   if (order.status === 'completed' && order.code) {
     spinner.succeed(`Code received on ${order.phone} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
@@ -67,8 +71,52 @@ export async function runVerify(opts: VerifyOptions, f: Factory): Promise<number
     else io.out(order.code);
     return EXIT.ok;
   }
+  if (interrupts.reason) {
+    spinner.stop();
+    io.err(interruptedText(order, interrupts.reason));
+    if (f.globals.json) printJson(io, order);
+    return SIGNAL_EXIT[interrupts.reason];
+  }
   spinner.fail(noCodeReason(order));
   if (!io.stderrIsTTY) io.err(noCodeReason(order));
+  if (order.status === 'active') io.err(strandedOrderHint(order.order_id));
   if (f.globals.json) printJson(io, order);
-  return abort.signal.aborted ? 130 : EXIT.noCode;
+  return EXIT.noCode;
+}
+
+/**
+ * The verify was stopped: make sure the order is ended and refunded (a remote broker cancels on
+ * the hang-up, but one that restarted meanwhile only follows), and say what became of it.
+ */
+async function endInterrupted(f: Factory, broker: Broker, placed: Order | undefined, why: StopSignal): Promise<number> {
+  let order = placed;
+  if (placed) {
+    try {
+      order = await broker.cancel(placed.order_id);
+    } catch (err) {
+      // Already ended: by the hang-up, by its SMS, or by its timeout.
+      order = await broker.getOrder(placed.order_id).catch(() => undefined);
+      if (!order || order.status === 'active') {
+        f.io.err(`Interrupted (${why}): the order could not be cancelled: ${err instanceof Error ? err.message : String(err)}`);
+        f.io.err(strandedOrderHint(placed.order_id));
+        if (f.globals.json) printJson(f.io, { error: { code: 'unavailable', message: 'The interrupted order could not be cancelled.', status: 503, order_id: placed.order_id } });
+        return SIGNAL_EXIT[why];
+      }
+    }
+  }
+  f.io.err(order ? interruptedText(order, why) : `Interrupted (${why}): the order is cancelled and refunded.`);
+  if (f.globals.json && order) printJson(f.io, order);
+  return SIGNAL_EXIT[why];
+}
+
+function interruptedText(order: Order, why: StopSignal): string {
+  if (order.status === 'completed') return `Interrupted (${why}) after the code came: order ${order.order_id} is completed and paid.`;
+  const refund = order.refunded ? ` and ${usd(order.price)} refunded` : '';
+  return `Interrupted (${why}): order ${order.order_id} is ${order.status}${refund}.`;
+}
+
+/** "an Instagram", "a WhatsApp": the platform's name with its article, for the spinner. */
+function platformPhrase(platform: string): string {
+  const name = platformName(platform);
+  return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
 }
