@@ -51,6 +51,8 @@ describe.skipIf(!hasScript)('tn verify in a real terminal', () => {
 
   it('the terminal closing mid-verify (SIGHUP) ends it as Ctrl-C does: the order is cancelled and refunded', async ({ onTestFinished }) => {
     const box = await makeSandbox(onTestFinished, { TN_SIM_DELAY_MS: '120000', TERM: 'xterm-256color' });
+    // The sandbox account first: two first runs at once would each create one.
+    await box.run(['account']);
     const run = runInPty(['verify', 'instagram', '--timeout', '300'], box.env, { cols: 80, rows: 24 });
     onTestFinished(() => void run.child.kill('SIGKILL'));
     const id = await activeOrderId(box.env);
