@@ -1,4 +1,4 @@
-import { EXIT } from '../../core/errors.js';
+import { EXIT, isTnError } from '../../core/errors.js';
 import type { Broker } from '../../core/broker.js';
 import type { Order } from '../../core/orders/order.js';
 import { examples, integerIn, type DefineCommand } from '../command.js';
@@ -57,13 +57,14 @@ export async function runVerify(opts: VerifyOptions, f: Factory): Promise<number
     );
   } catch (err) {
     spinner.stop();
-    if (interrupts.reason) return endInterrupted(f, broker, placed, interrupts.reason);
-    if (placed) attachHint(err, strandedOrderHint(placed.order_id));
+    const id = placed?.order_id ?? (isTnError(err) && typeof err.details.order_id === 'string' ? err.details.order_id : undefined);
+    if (interrupts.reason) return endInterrupted(f, broker, id, interrupts.reason);
+    if (id) attachHint(err, strandedOrderHint(id));
     throw err;
   } finally {
     interrupts.dispose();
   }
-  if (interrupts.reason && order.status === 'active') return endInterrupted(f, broker, order, interrupts.reason);
+  if (interrupts.reason && order.status === 'active') return endInterrupted(f, broker, order.order_id, interrupts.reason);
 
   if (order.status === 'completed' && order.code) {
     spinner.succeed(`Code received on ${order.phone} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
@@ -88,18 +89,18 @@ export async function runVerify(opts: VerifyOptions, f: Factory): Promise<number
  * The verify was stopped: make sure the order is ended and refunded (a remote broker cancels on
  * the hang-up, but one that restarted meanwhile only follows), and say what became of it.
  */
-async function endInterrupted(f: Factory, broker: Broker, placed: Order | undefined, why: StopSignal): Promise<number> {
-  let order = placed;
-  if (placed) {
+async function endInterrupted(f: Factory, broker: Broker, orderId: string | undefined, why: StopSignal): Promise<number> {
+  let order: Order | undefined;
+  if (orderId) {
     try {
-      order = await broker.cancel(placed.order_id);
+      order = await broker.cancel(orderId);
     } catch (err) {
       // Already ended: by the hang-up, by its SMS, or by its timeout.
-      order = await broker.getOrder(placed.order_id).catch(() => undefined);
+      order = await broker.getOrder(orderId).catch(() => undefined);
       if (!order || order.status === 'active') {
         f.io.err(`Interrupted (${why}): the order could not be cancelled: ${err instanceof Error ? err.message : String(err)}`);
-        f.io.err(strandedOrderHint(placed.order_id));
-        if (f.globals.json) printJson(f.io, { error: { code: 'unavailable', message: 'The interrupted order could not be cancelled.', status: 503, order_id: placed.order_id } });
+        f.io.err(strandedOrderHint(orderId));
+        if (f.globals.json) printJson(f.io, { error: { code: 'unavailable', message: 'The interrupted order could not be cancelled.', status: 503, order_id: orderId } });
         return SIGNAL_EXIT[why];
       }
     }
