@@ -19,6 +19,8 @@ export class Factory {
   private configInstance?: Config;
   private brokerInstance?: Promise<Broker>;
   private cores: BrokerCore[] = [];
+  /** The database file last opened, so that an error SQLite reports without a path can name it. */
+  databaseFile?: string;
 
   constructor(
     readonly io: IO,
@@ -57,7 +59,8 @@ export class Factory {
       if (!existsSync(dbFile)) throw new TnError('not_found', `Database file ${dbFile} not found.`);
     }
     const [{ openCoreOnFile }, { localDatabase }] = await Promise.all([import('../client/embedded.js'), import('./paths.js')]);
-    const core = openCoreOnFile(dbFile ?? localDatabase(this.io.env), { simulator: simulatorSettings(this.io.env) });
+    this.databaseFile = dbFile ?? localDatabase(this.io.env);
+    const core = openCoreOnFile(this.databaseFile, { simulator: simulatorSettings(this.io.env) });
     this.cores.push(core);
     return core;
   }

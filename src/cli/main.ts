@@ -28,6 +28,7 @@ import { defineWebhook } from './commands/webhook.js';
 import { Factory } from './factory.js';
 import { processIO, type IO } from './io.js';
 import { attachedHint, printJson } from './output.js';
+import { systemErrorToTnError, type ErrorContext } from './system-errors.js';
 import { VERSION } from './version.js';
 
 const COMMANDS: readonly DefineCommand[] = [
@@ -132,15 +133,15 @@ export async function main(argv: readonly string[], io: IO = processIO()): Promi
     await program.parseAsync(args, { from: 'user' });
     return exitCode;
   } catch (err) {
-    return reportError(err, io, json);
+    return reportError(err, io, json, { databaseFile: factory?.databaseFile });
   } finally {
     await factory?.close().catch(() => undefined);
   }
 }
 
 /** The one place where a failure becomes output and an exit code. */
-export function reportError(err: unknown, io: IO, json: boolean): number {
-  const code = errorOutput(err, io, json);
+export function reportError(err: unknown, io: IO, json: boolean, context: ErrorContext = {}): number {
+  const code = errorOutput(systemErrorToTnError(err, context) ?? err, io, json);
   // Even with --json or -q: an order the command let go of must not be lost from sight.
   const next = attachedHint(err);
   if (next) io.stderr.write(`${next}\n`);
