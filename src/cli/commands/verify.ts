@@ -3,6 +3,7 @@ import type { Broker } from '../../core/broker.js';
 import type { Order } from '../../core/orders/order.js';
 import { examples, integerIn, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
+import { buildQuote, printQuote } from '../quote.js';
 import { SIGNAL_EXIT, watchInterrupts, type StopSignal } from '../interrupt.js';
 import { attachHint, noCodeReason, platformName, printJson, strandedOrderHint, usd } from '../output.js';
 
@@ -11,6 +12,7 @@ export interface VerifyOptions {
   country?: string;
   timeoutSeconds?: number;
   idempotencyKey?: string;
+  dryRun?: boolean;
 }
 
 export const defineVerify: DefineCommand = (program, ctx) => {
@@ -21,16 +23,24 @@ export const defineVerify: DefineCommand = (program, ctx) => {
     .option('-c, --country <code>', 'ISO country code, or "any"')
     .option('-t, --timeout <seconds>', 'seconds to wait for the code before the order is refunded (30–300)', integerIn(30, 300, 'timeout'))
     .option('--idempotency-key <key>', 'repeat a verify without paying twice')
-    .action(async (platform: string, opts: { country?: string; timeout?: number; idempotencyKey?: string }) => {
-      ctx.exit(await runVerify({ platform, country: opts.country, timeoutSeconds: opts.timeout, idempotencyKey: opts.idempotencyKey }, ctx.factory()));
+    .option('--dry-run', 'print the quote (price for this account, balance after, median delivery time) and order nothing')
+    .action(async (platform: string, opts: { country?: string; timeout?: number; idempotencyKey?: string; dryRun?: boolean }) => {
+      ctx.exit(
+        await runVerify({ platform, country: opts.country, timeoutSeconds: opts.timeout, idempotencyKey: opts.idempotencyKey, dryRun: opts.dryRun }, ctx.factory()),
+      );
     });
-  examples(cmd, ['tn verify instagram', 'code=$(tn verify wa --country gb)', 'tn verify telegram --timeout 60 --json']);
+  examples(cmd, ['tn verify instagram', 'code=$(tn verify wa --country gb)', 'tn verify telegram --timeout 60 --json', 'tn verify whatsapp --country us --dry-run']);
 };
 
 export async function runVerify(opts: VerifyOptions, f: Factory): Promise<number> {
   const { io } = f;
   const config = await f.config();
   const broker = await f.broker();
+  const country = opts.country ?? (config.get('country') as string | undefined);
+  if (opts.dryRun) {
+    await printQuote(io, await buildQuote(broker, [{ platform: opts.platform, country }]), f.globals.json);
+    return EXIT.ok;
+  }
   const spinner = await io.spinner(`Ordering ${platformPhrase(opts.platform)} number…`);
   const started = Date.now();
   // Ctrl-C, SIGTERM, SIGHUP or a closed terminal while waiting: the order is cancelled, so the money comes back.
@@ -41,7 +51,7 @@ export async function runVerify(opts: VerifyOptions, f: Factory): Promise<number
     order = await broker.verify(
       {
         platform: opts.platform,
-        country: opts.country ?? (config.get('country') as string | undefined),
+        country,
         timeoutSeconds: opts.timeoutSeconds ?? (config.get('timeout') as number | undefined),
         idempotencyKey: opts.idempotencyKey,
       },
