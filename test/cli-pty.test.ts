@@ -11,6 +11,8 @@ import { hasScript, ptyExit, runInPty } from './support/pty.js';
 // A spinner redraw: the cursor moved up a line, or the line erased.
 const REDRAW = /\u001b\[1A|\u001b\[2K|\u001b\[0K/; // eslint-disable-line no-control-regex
 const COLOUR = /\u001b\[3\dm/; // eslint-disable-line no-control-regex
+// Any SGR that sets a colour or an attribute (a bare reset, ESC[0m or ESC[m, is no colour).
+const ANY_COLOUR = /\u001b\[(?!0?m)[0-9;]*m/; // eslint-disable-line no-control-regex
 
 describe.skipIf(!hasScript)('tn verify in a real terminal', () => {
   it('a 0×0 pty (docker exec, some CI runners): no spinner, the code, exit 0, within the timeout', async ({ onTestFinished }) => {
@@ -48,6 +50,21 @@ describe.skipIf(!hasScript)('tn verify in a real terminal', () => {
     expect(screen).toMatch(REDRAW);
     expect(screen).toMatch(COLOUR);
   });
+
+  for (const [what, args, env] of [
+    ['NO_COLOR=1', [], { NO_COLOR: '1' }],
+    ['--no-color', ['--no-color'], {}],
+    ['--no-color over FORCE_COLOR=1', ['--no-color'], { FORCE_COLOR: '1' }],
+  ] as const) {
+    it(`${what}: the spinner animates without a single colour, its glyph and the final ✔ included`, async ({ onTestFinished }) => {
+      const box = await makeSandbox(onTestFinished, { TN_SIM_DELAY_MS: '400', TERM: 'xterm-256color', ...env });
+      const { screen } = await runInPty(['verify', 'telegram', ...args], box.env, { cols: 80, rows: 24 }).done;
+      expect(ptyExit(screen)).toBe(0);
+      expect(screen).toMatch(REDRAW);
+      expect(screen).toContain('✔ Code received');
+      expect(screen).not.toMatch(ANY_COLOUR);
+    });
+  }
 
   it('the terminal closing mid-verify (SIGHUP) ends it as Ctrl-C does: the order is cancelled and refunded', async ({ onTestFinished }) => {
     const box = await makeSandbox(onTestFinished, { TN_SIM_DELAY_MS: '120000', TERM: 'xterm-256color' });
