@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { Ajv } from 'ajv';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchema } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { TnError } from '../core/errors.js';
 import type { BrokerCore } from '../core/service.js';
 import { TokenBuckets } from './rate-limit.js';
+import { validationMessage } from './validation-message.js';
 import { WebhookDeliverer } from './webhooks.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { accountRoutes } from './routes/account.js';
@@ -314,22 +315,17 @@ export function apiKeyOf(request: FastifyRequest): string | undefined {
 
 /** The one error handler: every failure leaves as the error shape of API.md §4, never a stack trace. */
 function sendError(err: FastifyError | TnError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const tn = toTnError(err);
+  const tn = toTnError(err, request);
   if (tn.code === 'internal') request.log.error({ err }, 'unhandled error');
   if (tn.code === 'rate_limited' && !reply.hasHeader('retry-after')) reply.header('retry-after', String(tn.details.retry_after ?? 1));
   return reply.code(tn.status).type('application/json; charset=utf-8').send({ error: tn.toBody() });
 }
 
-function toTnError(err: FastifyError | TnError): TnError {
+function toTnError(err: FastifyError | TnError, request: FastifyRequest): TnError {
   if (err instanceof TnError) return err;
   if (err.validation && err.validation.length) {
-    const v = err.validation[0]!;
-    const where = (err.validationContext === 'querystring' ? 'query ' : '') + 'parameter';
-    const params = v.params as Record<string, unknown>;
-    if (v.keyword === 'required') return new TnError('invalid_request', `The ${where} "${String(params.missingProperty)}" is required.`);
-    if (v.keyword === 'additionalProperties') return new TnError('invalid_request', `Unknown ${where} "${String(params.additionalProperty)}".`);
-    const name = v.instancePath.replace(/^\//, '').replace(/\//g, '.') || (err.validationContext === 'body' ? 'body' : 'value');
-    return new TnError('invalid_request', `The ${where} "${name}" ${v.message ?? 'is invalid'}.`);
+    const context = err.validationContext as keyof FastifySchema | undefined;
+    return new TnError('invalid_request', validationMessage(err.validation, context ? request.routeOptions.schema?.[context] : undefined));
   }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
