@@ -65,6 +65,13 @@ export class Factory {
     return core;
   }
 
+  /** `core` for `tn admin`: without `--db`, stderr says which file it is working on, since it changes money there. */
+  async adminCore(dbFile?: string, options: { create?: boolean } = {}): Promise<BrokerCore> {
+    const core = await this.core(dbFile, options);
+    if (dbFile === undefined) this.io.err(`tn admin: using the embedded broker's database ${this.databaseFile} (--db names another).`);
+    return core;
+  }
+
   async close(): Promise<void> {
     const broker = this.brokerInstance && (await this.brokerInstance.catch(() => undefined));
     await broker?.close();

@@ -24,6 +24,7 @@ import { defineUsage } from './commands/usage.js';
 import { defineVerify } from './commands/verify.js';
 import { defineUi } from './commands/ui.js';
 import { defineWait } from './commands/wait.js';
+import { defineVersion } from './commands/version.js';
 import { defineWebhook } from './commands/webhook.js';
 import { Factory } from './factory.js';
 import { processIO, type IO } from './io.js';
@@ -56,6 +57,7 @@ const COMMANDS: readonly DefineCommand[] = [
   defineAdmin,
   defineCompletion,
   defineHelp,
+  defineVersion,
 ];
 
 /** Builds the program; `main` runs it. Exposed so completion and tests can walk the command tree. */

@@ -13,6 +13,9 @@ export const usd = (amount: number): string => formatUsd(Math.round(amount * 1_0
 
 export const percent = (rate: number | null): string => (rate === null ? '–' : `${Math.round(rate * 1000) / 10}%`);
 
+/** A cell that is a number: `$0.12`, `1,234`, `97.5%`, `3s`, or the dash of "none". */
+const NUMBER = /^(?:[-+]?\$?\d[\d,]*(?:\.\d+)?(?:%|s)?|–)$/;
+
 /**
  * Rows for people on a terminal (a header and aligned columns), tab-separated rows for pipes so
  * that `cut` and `awk` work; `tsvHeader` adds the header line to piped output too.
@@ -31,9 +34,11 @@ export async function printTable(
   }
   const style = await io.style();
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  // Amounts, counts and rates line up on their last digit, as people compare them.
+  const numeric = headers.map((_, i) => rows.some((r) => NUMBER.test(r[i] ?? '')) && rows.every((r) => (r[i] ?? '') === '' || NUMBER.test(r[i]!)));
   const line = (cells: readonly string[]): string =>
     cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
   io.out(style.bold(line(headers)));
