@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import type { Broker } from '../core/broker.js';
 import { TnError } from '../core/errors.js';
 import { MICROS_PER_USD } from '../core/money.js';
@@ -101,15 +100,4 @@ export async function printQuote(io: IO, quote: Quote, json: boolean): Promise<v
   io.out(`total ${usd(quote.total)}, balance ${usd(quote.balance)} → ${usd(quote.balance_after)} after`);
   if (quote.balance_after < 0) io.err(`The balance does not cover it: ${usd(-quote.balance_after)} short.`);
   io.err('Dry run: nothing was ordered.');
-}
-
-/** Asks on the terminal; anything but y/yes is no. */
-export async function confirm(io: IO, question: string): Promise<boolean> {
-  const rl = createInterface({ input: io.stdin, output: io.stderr, terminal: io.stdinIsTTY && io.stderrIsTTY });
-  try {
-    const answer = await rl.question(`${question} [y/N] `);
-    return /^\s*y(es)?\s*$/i.test(answer);
-  } finally {
-    rl.close();
-  }
 }

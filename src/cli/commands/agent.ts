@@ -5,7 +5,8 @@ import { InvalidArgumentError } from 'commander';
 import { examples, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
 import { orderLine, printJson } from '../output.js';
-import { buildQuote, confirm, printQuote, quoteSentence } from '../quote.js';
+import { confirm } from '../prompt.js';
+import { buildQuote, printQuote, quoteSentence } from '../quote.js';
 
 export interface AgentOptions {
   query: string;

@@ -1,4 +1,5 @@
 import { EXIT, isTnError } from '../../core/errors.js';
+import { VERIFY_TIMEOUT } from '../../core/service.js';
 import type { Broker } from '../../core/broker.js';
 import type { Order } from '../../core/orders/order.js';
 import { examples, integerIn, type DefineCommand } from '../command.js';
@@ -41,18 +42,20 @@ export async function runVerify(opts: VerifyOptions, f: Factory): Promise<number
     await printQuote(io, await buildQuote(broker, [{ platform: opts.platform, country }]), f.globals.json);
     return EXIT.ok;
   }
+  const timeoutSeconds = opts.timeoutSeconds ?? (config.get('timeout') as number | undefined);
   const spinner = await io.spinner(`Ordering ${platformPhrase(opts.platform)} number…`);
   const started = Date.now();
   // Ctrl-C, SIGTERM, SIGHUP or a closed terminal while waiting: the order is cancelled, so the money comes back.
   const interrupts = watchInterrupts(io);
   let placed: Order | undefined;
+  let clock: NodeJS.Timeout | undefined;
   let order: Order;
   try {
     order = await broker.verify(
       {
         platform: opts.platform,
         country,
-        timeoutSeconds: opts.timeoutSeconds ?? (config.get('timeout') as number | undefined),
+        timeoutSeconds,
         idempotencyKey: opts.idempotencyKey,
       },
       {
@@ -61,7 +64,11 @@ export async function runVerify(opts: VerifyOptions, f: Factory): Promise<number
           placed = o;
           // On a terminal the id is shown at once, so that no failure later can hide a paid order.
           if (io.stderrIsTTY) spinner.note(`Order ${o.order_id}: ${o.phone} (${o.platform}, ${o.country.toUpperCase()}, ${usd(o.price)})`);
-          spinner.update(`Waiting for the SMS on ${o.phone}… Ctrl-C cancels and refunds`);
+          const waiting = (): string =>
+            `Waiting for the SMS on ${o.phone}… ${elapsedText(started, timeoutSeconds ?? VERIFY_TIMEOUT.default)} · Ctrl-C cancels and refunds`;
+          spinner.update(waiting());
+          // A live clock only where the spinner animates: elsewhere each second would be a new line.
+          if (io.animate) clock = setInterval(() => spinner.update(waiting()), 1000);
         },
       },
     );
@@ -72,6 +79,7 @@ export async function runVerify(opts: VerifyOptions, f: Factory): Promise<number
     if (id) attachHint(err, strandedOrderHint(id));
     throw err;
   } finally {
+    clearInterval(clock);
     interrupts.dispose();
   }
   if (interrupts.reason && order.status === 'active') return endInterrupted(f, broker, order.order_id, interrupts.reason);
@@ -124,6 +132,12 @@ function interruptedText(order: Order, why: StopSignal): string {
   if (order.status === 'completed') return `Interrupted (${why}) after the code came: order ${order.order_id} is completed and paid.`;
   const refund = order.refunded ? ` and ${usd(order.price)} refunded` : '';
   return `Interrupted (${why}): order ${order.order_id} is ${order.status}${refund}.`;
+}
+
+/** "12s, 108s left": how far into the verify's own timeout the wait is. */
+function elapsedText(started: number, timeoutSeconds: number): string {
+  const elapsed = Math.floor((Date.now() - started) / 1000);
+  return `${elapsed}s, ${Math.max(0, timeoutSeconds - elapsed)}s left`;
 }
 
 /** "an Instagram", "a WhatsApp": the platform's name with its article, for the spinner. */

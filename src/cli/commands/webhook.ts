@@ -52,8 +52,26 @@ async function localHint(f: Factory): Promise<void> {
   }
 }
 
+const PRIVATE_HINT = 'a server delivers there only when started with `tn serve --allow-private-webhooks` (local development).';
+
+/** A URL that resolves only to loopback or private addresses, named at once rather than found out at the first delivery. */
+async function privateTarget(url: string): Promise<string | undefined> {
+  let host: string;
+  try {
+    host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return undefined;
+  }
+  const [{ lookup }, { isIP }, { isPublicAddress }] = await Promise.all([import('node:dns/promises'), import('node:net'), import('../../server/webhooks.js')]);
+  const addresses = isIP(host) ? [host] : await lookup(host, { all: true }).then((all) => all.map((a) => a.address), () => []);
+  if (addresses.length === 0 || addresses.some((a) => isPublicAddress(a))) return undefined;
+  return `${host} is ${isIP(host) ? 'a private address' : `private (${addresses.join(', ')})`}`;
+}
+
 export async function runWebhookSet(url: string, opts: { lowBalance?: number }, f: Factory): Promise<number> {
   const result = await (await f.broker()).setWebhook(url, { lowBalanceThreshold: opts.lowBalance });
+  const unreachable = await privateTarget(result.url);
+  if (unreachable) f.io.err(`Warning: ${unreachable}: ${PRIVATE_HINT}`);
   if (f.globals.json) printJson(f.io, result);
   else if (f.io.stdoutIsTTY) {
     f.io.out(`Webhook set to ${result.url}.`);
@@ -108,7 +126,10 @@ export async function runWebhookTest(f: Factory): Promise<number> {
     if (attempt) {
       spinner.stop();
       f.io.out(attempt.status_code === null ? `no answer: ${attempt.error}` : `${attempt.status_code} ${attempt.state}`);
-      return EXIT.ok;
+      if (attempt.status_code !== null && attempt.status_code >= 200 && attempt.status_code < 300) return EXIT.ok;
+      if (attempt.error?.includes('not a public address')) f.io.err(`The delivery was refused: ${PRIVATE_HINT}`);
+      else f.io.err('The receiver did not accept the delivery: it is retried on the schedule (see `tn webhook show`).');
+      return EXIT.unavailable;
     }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -1,0 +1,90 @@
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeSandbox } from './cli-helpers.js';
+import { tempDir } from './helpers.js';
+import { cleanEnv, killLeftovers, runTn, startServe } from './support/process.js';
+import { hasScript, ptyExit, runInPty } from './support/pty.js';
+
+/** The smaller things a new user trips on (issue 19, item 9). Needs `npm run build`. */
+afterEach(killLeftovers);
+
+describe('small things', () => {
+  it('tn version prints what --version prints', async ({ onTestFinished }) => {
+    const box = await makeSandbox(onTestFinished);
+    const flag = await box.run(['--version']);
+    const command = await box.run(['version']);
+    expect(command.code).toBe(0);
+    expect(command.stdout).toBe(flag.stdout);
+    expect((await box.json<{ version: string }>(['version'])).body.version).toBe(flag.stdout.trim());
+  });
+
+  it('tn admin without --db says which database file it works on', async ({ onTestFinished }) => {
+    const box = await makeSandbox(onTestFinished);
+    await box.run(['account']);
+    const r = await box.run(['admin', 'audit']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`using the embedded broker's database ${box.dbFile}`);
+    const named = await box.run(['admin', 'audit', '--db', box.dbFile]);
+    expect(named.stderr).not.toContain('using the embedded');
+  });
+
+  it('tn webhook set of a loopback URL warns at once, pointing at --allow-private-webhooks', async ({ onTestFinished }) => {
+    const box = await makeSandbox(onTestFinished);
+    const r = await box.run(['webhook', 'set', 'http://127.0.0.1:9/hook']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/Warning: 127\.0\.0\.1 is a private address: .*--allow-private-webhooks/);
+    const pub = await box.run(['webhook', 'set', 'https://93.184.215.14/hook']);
+    expect(pub.stderr).not.toContain('Warning');
+  });
+
+  it('tn webhook test exits non-zero when the server refuses to deliver to a private address', async () => {
+    const receiver = createServer((_req, res) => res.end('ok')).listen(0, '127.0.0.1');
+    await new Promise((resolve) => receiver.once('listening', resolve));
+    const address = receiver.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const dir = tempDir('tn-webhook-test-');
+      const env = cleanEnv({ TN_CONFIG_DIR: join(dir, 'config'), TN_DATA_DIR: join(dir, 'data') });
+      const server = await startServe(['--port', '0', '--db', join(dir, 'serve.db'), '--rate-limit', '0'], env);
+      const { api_key: key } = (await (await fetch(`${server.url}/api/v1/register`, { method: 'POST' })).json()) as { api_key: string };
+      const remote = { ...env, TN_ENDPOINT: server.url, TN_API_KEY: key };
+      expect((await runTn(['webhook', 'set', `http://127.0.0.1:${port}/hook`], remote)).code).toBe(0);
+      const r = await runTn(['webhook', 'test'], remote);
+      expect(r.code).toBe(8);
+      expect(r.stderr).toContain('--allow-private-webhooks');
+    } finally {
+      receiver.close();
+    }
+  });
+
+  it.skipIf(!hasScript)('tn login on a terminal asks for the key without echoing it', async ({ onTestFinished }) => {
+    const box = await makeSandbox(onTestFinished);
+    const reg = await box.json<{ api_key: string; account_id: string }>(['register']);
+    const run = runInPty(['login'], box.env, { cols: 100, rows: 30 });
+    onTestFinished(() => void run.child.kill('SIGKILL'));
+    await run.waitFor(/API key for local: /);
+    run.child.stdin!.write(`${reg.body.api_key}\r`);
+    const { screen } = await run.done;
+    expect(ptyExit(screen), screen).toBe(0);
+    expect(screen).toContain(`Logged in to local as ${reg.body.account_id}`);
+    expect(screen).not.toContain(reg.body.api_key);
+  });
+
+  it('tn login piped without --key is a usage error, not a hang', async ({ onTestFinished }) => {
+    const box = await makeSandbox(onTestFinished);
+    const r = await box.run(['login']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--key');
+  });
+
+  it.skipIf(!hasScript)('numbers are right-aligned in terminal tables', async ({ onTestFinished }) => {
+    const box = await makeSandbox(onTestFinished, { NO_COLOR: '1' });
+    await box.run(['account']);
+    const { screen } = await runInPty(['prices', '--platform', 'whatsapp'], box.env, { cols: 120, rows: 40 }).done;
+    const rows = screen.split(/\r?\n/).filter((l) => /^whatsapp\s/.test(l));
+    expect(rows.length).toBeGreaterThan(2);
+    // Right-aligned: every row ends at the same column, whatever the stock's number of digits.
+    expect(new Set(rows.map((r) => r.trimEnd().length)).size).toBe(1);
+  });
+});
