@@ -65,10 +65,13 @@ export class Factory {
     return core;
   }
 
-  /** `core` for `tn admin`: without `--db`, stderr says which file it is working on, since it changes money there. */
+  /**
+   * `core` for `tn admin`: without `--db`, a terminal is told which file it is working on, since it
+   * changes money there (scripts keep their stderr to the command's own lines).
+   */
   async adminCore(dbFile?: string, options: { create?: boolean } = {}): Promise<BrokerCore> {
     const core = await this.core(dbFile, options);
-    if (dbFile === undefined) this.io.err(`tn admin: using the embedded broker's database ${this.databaseFile} (--db names another).`);
+    if (dbFile === undefined && this.io.stderrIsTTY) this.io.err(`tn admin: using the embedded broker's database ${this.databaseFile} (--db names another).`);
     return core;
   }
 
