@@ -89,4 +89,17 @@ describe('small things', () => {
     // Right-aligned: every row ends at the same column, whatever the stock's number of digits.
     expect(new Set(rows.map((r) => r.trimEnd().length)).size).toBe(1);
   });
+
+  it.skipIf(!hasScript)('times are relative on a terminal, ISO when piped', async ({ onTestFinished }) => {
+    const box = await makeSandbox(onTestFinished, { NO_COLOR: '1', TN_SIM_DELAY_MS: '600000' });
+    await box.run(['account']);
+    const order = await runInPty(['order', 'instagram'], box.env, { cols: 120, rows: 30 }).done;
+    expect(order.screen).toMatch(/created\s+(now|\d+s ago)/);
+    expect(order.screen).toMatch(/expires\s+in \d+m \d+s/);
+    expect(order.screen).not.toMatch(/\d{4}-\d{2}-\d{2}T/);
+    const list = await runInPty(['orders'], box.env, { cols: 160, rows: 30 }).done;
+    expect(list.screen).toMatch(/\$0\.12\s+(now|\d+s ago)/);
+    const piped = await box.json<{ orders: { created_at: string }[] }>(['orders']);
+    expect(piped.body.orders[0]!.created_at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+  });
 });

@@ -14,7 +14,10 @@ export const usd = (amount: number): string => formatUsd(Math.round(amount * 1_0
 export const percent = (rate: number | null): string => (rate === null ? '–' : `${Math.round(rate * 1000) / 10}%`);
 
 /** A cell that is a number: `$0.12`, `1,234`, `97.5%`, `3s`, or the dash of "none". */
-const NUMBER = /^(?:[-+]?\$?\d[\d,]*(?:\.\d+)?(?:%|s)?|–)$/;
+const NUMBER = /^(?:-?\$?\d[\d,]*(?:\.\d+)?(?:%|s)?|–)$/;
+
+/** Columns of digits that are names, not quantities (codes, phones): they stay left-aligned. */
+const IDENTIFIER = /^(?:CODE|PHONE|ORDER|ID|WEBHOOK-ID|NUMBER|FROM|TO)$/;
 
 /**
  * Rows for people on a terminal (a header and aligned columns), tab-separated rows for pipes so
@@ -35,7 +38,7 @@ export async function printTable(
   const style = await io.style();
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   // Amounts, counts and rates line up on their last digit, as people compare them.
-  const numeric = headers.map((_, i) => rows.some((r) => NUMBER.test(r[i] ?? '')) && rows.every((r) => (r[i] ?? '') === '' || NUMBER.test(r[i]!)));
+  const numeric = headers.map((h, i) => !IDENTIFIER.test(h) && rows.some((r) => NUMBER.test(r[i] ?? '')) && rows.every((r) => (r[i] ?? '') === '' || NUMBER.test(r[i]!)));
   const line = (cells: readonly string[]): string =>
     cells
       .map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
@@ -65,8 +68,9 @@ export function describeOrder(order: Order, style: Style): string[] {
   ];
   if (order.code) lines.push(`  code      ${style.bold(style.green(order.code))}${order.codes.length > 1 ? style.dim(`  (earlier: ${order.codes.slice(0, -1).join(', ')})`) : ''}`);
   if (order.sms) lines.push(`  sms       ${style.dim(order.sms.replace(/\s+/g, ' '))}`);
-  lines.push(`  created   ${order.created_at}`);
-  lines.push(order.status === 'active' ? `  expires   ${order.expires_at} (${untilText(order.expires_at)})` : `  expires   ${order.expires_at}`);
+  // Only ever printed on a terminal: relative times.
+  lines.push(`  created   ${timeText(order.created_at, true)}`);
+  lines.push(`  ${order.status === 'active' ? 'expires' : 'expired'}   ${timeText(order.expires_at, true)}`);
   return lines;
 }
 
@@ -74,18 +78,27 @@ export function describeOrder(order: Order, style: Style): string[] {
 export const orderLine = (order: Order): string =>
   [order.order_id, order.status, order.platform, order.phone, order.code ?? ''].join('\t');
 
-function untilText(iso: string): string {
-  const seconds = Math.round((Date.parse(iso) - Date.now()) / 1000);
-  if (seconds <= 0) return 'now';
-  return seconds >= 60 ? `in ${Math.floor(seconds / 60)}m ${seconds % 60}s` : `in ${seconds}s`;
+/**
+ * The one time format: relative for a person at a terminal ("3m 5s ago", "in 19m 40s"), the API's
+ * ISO 8601 everywhere else (pipes, --json), so that scripts parse what people do not have to.
+ */
+export function timeText(iso: string, terminal: boolean, now = Date.now()): string {
+  if (!terminal) return iso;
+  const seconds = Math.round((Date.parse(iso) - now) / 1000);
+  if (Number.isNaN(seconds)) return iso;
+  const span = Math.abs(seconds);
+  const text =
+    span < 60 ? `${span}s` : span < 3600 ? `${Math.floor(span / 60)}m ${span % 60}s` : span < 86_400 ? `${Math.floor(span / 3600)}h ${Math.floor((span % 3600) / 60)}m` : `${Math.floor(span / 86_400)}d`;
+  if (span < 1) return 'now';
+  return seconds > 0 ? `in ${text}` : `${text} ago`;
 }
 
 /** What an order that produced no code means, for stderr. */
-export function noCodeReason(order: Order): string {
+export function noCodeReason(order: Order, terminal = false): string {
   const refund = order.refunded ? `; ${usd(order.price)} was refunded` : '';
   switch (order.status) {
     case 'active':
-      return `No code yet on ${order.phone}: the wait timed out (the order stays active until ${order.expires_at}).`;
+      return `No code yet on ${order.phone}: the wait timed out (the order stays active until ${terminal ? `it expires ${timeText(order.expires_at, true)}` : order.expires_at}).`;
     case 'expired':
       return `No code: order ${order.order_id} expired${refund}.`;
     case 'cancelled':

@@ -96,7 +96,7 @@ export async function runVerify(opts: VerifyOptions, f: Factory): Promise<number
     if (f.globals.json) printJson(io, order);
     return SIGNAL_EXIT[interrupts.reason];
   }
-  spinner.fail(noCodeReason(order));
+  spinner.fail(noCodeReason(order, true));
   if (!io.stderrIsTTY) io.err(noCodeReason(order));
   if (order.status === 'active') io.err(strandedOrderHint(order.order_id));
   if (f.globals.json) printJson(io, order);

@@ -47,6 +47,6 @@ export function printCodeOrReason(order: Order, f: Factory): number {
   const ok = order.status === 'completed' && order.code !== null;
   if (f.globals.json) printJson(f.io, order);
   else if (ok) f.io.out(order.code!);
-  if (!ok) f.io.err(noCodeReason(order));
+  if (!ok) f.io.err(noCodeReason(order, f.io.stderrIsTTY));
   return ok ? EXIT.ok : EXIT.noCode;
 }

@@ -4,7 +4,7 @@ import { secretHint } from '../../core/ids.js';
 import { parseUsd } from '../../core/money.js';
 import { examples, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
-import { printJson, printTable, usd } from '../output.js';
+import { printJson, printTable, timeText, usd } from '../output.js';
 
 export const defineWebhook: DefineCommand = (program, ctx) => {
   const webhook = program.command('webhook').description('Where the broker sends signed events (sms.received, order.failed, balance.low)');
@@ -94,14 +94,14 @@ export async function runWebhookShow(reveal: boolean, f: Factory): Promise<numbe
     ['status', info.disabled ? `disabled since ${info.disabled.at}: ${info.disabled.reason} (set the URL again to resume)` : info.url ? 'active' : 'off'],
     ['low balance', usd(info.low_balance_threshold)],
   ];
-  if (info.previous_secret_expires_at) rows.push(['old secret', `still signs until ${info.previous_secret_expires_at}`]);
+  if (info.previous_secret_expires_at) rows.push(['old secret', `still signs until ${timeText(info.previous_secret_expires_at, f.io.stdoutIsTTY)}`]);
   for (const [k, v] of rows) f.io.out(f.io.stdoutIsTTY ? `${k.padEnd(12)}${v}` : `${k}\t${v}`);
   if (info.recent_deliveries.length) {
     f.io.out('');
     await printTable(
       f.io,
       ['WHEN', 'EVENT', 'WEBHOOK-ID', 'TRY', 'ANSWER', 'STATE'],
-      info.recent_deliveries.map((d) => [d.attempted_at, d.type, d.webhook_id, String(d.attempt), d.status_code === null ? (d.error ?? 'no answer') : String(d.status_code), d.state]),
+      info.recent_deliveries.map((d) => [timeText(d.attempted_at, f.io.stdoutIsTTY), d.type, d.webhook_id, String(d.attempt), d.status_code === null ? (d.error ?? 'no answer') : String(d.status_code), d.state]),
     );
   } else if (f.io.stdoutIsTTY) f.io.out('\nNo deliveries yet.');
   return EXIT.ok;
