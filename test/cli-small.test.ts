@@ -1,7 +1,8 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeSandbox } from './cli-helpers.js';
+import { BIN, makeSandbox, runProgram } from './cli-helpers.js';
 import { tempDir } from './helpers.js';
 import { cleanEnv, killLeftovers, runTn, startServe } from './support/process.js';
 import { hasScript, ptyExit, runInPty } from './support/pty.js';
@@ -101,5 +102,28 @@ describe('small things', () => {
     expect(list.screen).toMatch(/\$0\.12\s+(now|\d+s ago)/);
     const piped = await box.json<{ orders: { created_at: string }[] }>(['orders']);
     expect(piped.body.orders[0]!.created_at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+  });
+});
+
+describe('completion offers values', () => {
+  it('bash: platforms after verify, countries with stock after -c, active orders after cancel, config keys after config set', async ({ onTestFinished }) => {
+    const box = await makeSandbox(onTestFinished, { TN_SIM_DELAY_MS: '600000' });
+    const order = await box.json<{ order_id: string }>(['order', 'whatsapp', '--country', 'gb']);
+    const script = join(box.root, 'tn.bash');
+    writeFileSync(script, (await box.run(['completion', 'bash'])).stdout);
+    // `tn` on PATH, as an installed one would be.
+    const bin = join(box.root, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'tn'), `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, { mode: 0o755 });
+    const complete = async (...words: string[]): Promise<string[]> => {
+      const line = `source '${script}'; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _tn; printf '%s\\n' "\${COMPREPLY[@]}"`;
+      const r = await runProgram('env', [...Object.entries({ ...box.env, PATH: `${bin}:${process.env.PATH}` }).map(([k, v]) => `${k}=${v}`), 'bash', '-c', line]);
+      return r.stdout.split('\n').filter(Boolean);
+    };
+    expect(await complete('tn', 'verify', 'insta')).toEqual(['instagram']);
+    expect(await complete('tn', 'verify', 'whatsapp', '-c', '')).toEqual(expect.arrayContaining(['any', 'gb', 'us']));
+    expect(await complete('tn', 'cancel', '')).toContain(order.body.order_id);
+    expect(await complete('tn', 'config', 'set', '')).toEqual(expect.arrayContaining(['country', 'timeout', 'endpoint']));
+    expect(await complete('tn', '')).not.toContain('__complete');
   });
 });

@@ -8,6 +8,7 @@ import { defineAuth } from './commands/auth.js';
 import { defineAvailability } from './commands/availability.js';
 import { defineBatch } from './commands/batch.js';
 import { defineCancel } from './commands/cancel.js';
+import { defineComplete } from './commands/complete.js';
 import { defineCompletion } from './commands/completion.js';
 import { defineConfig } from './commands/config.js';
 import { defineHealth } from './commands/health.js';
@@ -56,6 +57,7 @@ const COMMANDS: readonly DefineCommand[] = [
   defineUi,
   defineAdmin,
   defineCompletion,
+  defineComplete,
   defineHelp,
   defineVersion,
 ];
