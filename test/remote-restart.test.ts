@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Order } from '../src/core/orders/order.js';
 import { tempDir } from './helpers.js';
 import { BIN, ROOT, cleanEnv, killLeftovers, runTn, startServe, until } from './support/process.js';
+import { hasScript, ptyExit, runInPty } from './support/pty.js';
 
 /**
  * A remote `tn verify` whose `tn serve` restarts under it (same database file, same port): the
@@ -109,4 +110,13 @@ describe('remote verify across a server restart', () => {
     again.child.kill('SIGTERM');
     await again.exited;
   }, 45_000);
+
+  it.skipIf(!hasScript)('on a terminal, a remote verify shows the order id before the code comes', async () => {
+    const s = await setUp(2_000);
+    const run = runInPty(['verify', 'instagram'], { ...s.env, TN_ENDPOINT: s.url, TN_API_KEY: s.key, NO_COLOR: '1' }, { cols: 100, rows: 30 });
+    const [, id] = await run.waitFor(/Order (ord_\w+): \+\d+ \(instagram, /);
+    const { screen } = await run.done;
+    expect(ptyExit(screen)).toBe(0);
+    expect(screen.indexOf(`Order ${id}`)).toBeLessThan(screen.indexOf('Code received'));
+  });
 });

@@ -188,7 +188,8 @@ export class RemoteBroker implements Broker {
           },
         });
       } catch (err) {
-        if (options.signal?.aborted || !isUnavailable(err)) throw err;
+        // Whoever gives up on this order must be able to name it (`tn wait` / `tn cancel`).
+        if (options.signal?.aborted || !isUnavailable(err)) throw withOrderId(err, known);
         // The order exists: follow it rather than ask for it again.
         if (known) break;
         if (Date.now() >= deadline) throw err;
@@ -203,8 +204,7 @@ export class RemoteBroker implements Broker {
     try {
       return await this.followVerified(id, order, deadline, options.signal);
     } catch (err) {
-      // Whoever gives up on this order must be able to name it (`tn wait` / `tn cancel`).
-      throw err instanceof TnError ? new TnError(err.code, err.message, { ...err.details, order_id: id }) : err;
+      throw withOrderId(err, id);
     }
   }
 
@@ -417,6 +417,10 @@ export const FOLLOW_GIVE_UP_MS = 60_000;
 
 /** Reconnecting to a restarting server: the usual backoff, but never more than 2 s apart, so a restart costs little of the wait. */
 const followDelay = (attempt: number): number => Math.min(2_000, backoff(attempt));
+
+/** The error, carrying the id of the order it leaves behind (in `--json` too). */
+const withOrderId = (err: unknown, orderId: string | undefined): unknown =>
+  orderId && err instanceof TnError ? new TnError(err.code, err.message, { ...err.details, order_id: orderId }) : err;
 
 const isUnavailable = (err: unknown): boolean => err instanceof TnError && err.code === 'unavailable';
 

@@ -123,7 +123,7 @@ async function endInterrupted(f: Factory, broker: Broker, orderId: string | unde
       }
     }
   }
-  f.io.err(order ? interruptedText(order, why) : `Interrupted (${why}): the order is cancelled and refunded.`);
+  f.io.err(order ? interruptedText(order, why) : `Interrupted (${why}) before the order was seen: if one was placed, the broker cancels and refunds it.`);
   if (f.globals.json && order) printJson(f.io, order);
   return SIGNAL_EXIT[why];
 }
