@@ -272,8 +272,12 @@ describe('tn ui: ordering', () => {
     expect(f).toContain('Instagram · ');
     expect(f).toMatch(/Status {3}Waiting for the SMS · expires in [45]:\d\d/);
     expect(f).toContain('Code     waiting…');
-    expect(f).toContain('c cancel  r another code  y copy code');
+    // Only the keys that apply: waiting, it can be cancelled, but there is no code to copy or repeat.
+    expect(f).toContain('c cancel  p copy phone  Esc back');
+    expect(f).not.toContain('r another code');
     f = await waitFor(app, /Code {5}\d{6}/);
+    expect(f).toContain('r another code  y copy code  p copy phone');
+    expect(f).not.toContain('c cancel');
     const code = /Code {5}(\d{6})/.exec(f)![1]!;
     expect(f).toContain('Status   Code received');
     expect(f).toContain(`Instagram code ${code} arrived`);
@@ -293,6 +297,9 @@ describe('tn ui: ordering', () => {
     await press(app, 'c');
     const f = await waitFor(app, 'Status   Cancelled · $0.12 refunded');
     expect(f).toContain('Order cancelled: $0.12 refunded to your balance.');
+    // Ended: the hint offers only the way back.
+    expect(f).not.toMatch(/c cancel|r another code|y copy code/);
+    expect(f).toContain(' Esc back  ? help');
     await waitFor(app, 'local · $10.00');
     await press(app, 'c'); // the broker refuses a second cancel; the app says why
     await waitFor(app, /is cancelled: it cannot be cancelled/);

@@ -19,6 +19,8 @@ export class Factory {
   private configInstance?: Config;
   private brokerInstance?: Promise<Broker>;
   private cores: BrokerCore[] = [];
+  /** The database file last opened, so that an error SQLite reports without a path can name it. */
+  databaseFile?: string;
 
   constructor(
     readonly io: IO,
@@ -58,8 +60,19 @@ export class Factory {
       const { existsSync } = await import('node:fs');
       if (!existsSync(chosen)) throw new TnError('not_found', `Database file ${chosen} not found.`);
     }
-    const core = await openCore(chosen ?? localDatabase(this.io.env), { simulator: simulatorSettings(this.io.env) });
+    this.databaseFile = chosen ?? localDatabase(this.io.env);
+    const core = await openCore(this.databaseFile, { simulator: simulatorSettings(this.io.env) });
     this.cores.push(core);
+    return core;
+  }
+
+  /**
+   * `core` for `tn admin`: without `--db`, a terminal is told which file it is working on, since it
+   * changes money there (scripts keep their stderr to the command's own lines).
+   */
+  async adminCore(dbFile?: string, options: { create?: boolean } = {}): Promise<BrokerCore> {
+    const core = await this.core(dbFile, options);
+    if (dbFile === undefined && this.io.stderrIsTTY) this.io.err(`tn admin: using the embedded broker's database ${this.databaseFile} (--db names another).`);
     return core;
   }
 

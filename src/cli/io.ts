@@ -11,6 +11,8 @@ export interface Style {
 
 export interface Spinner {
   update(text: string): void;
+  /** A line that stays on screen above the spinner (the order id, say). */
+  note(text: string): void;
   succeed(text: string): void;
   fail(text: string): void;
   stop(): void;
@@ -28,8 +30,21 @@ export interface IO {
   readonly stdoutIsTTY: boolean;
   readonly stderrIsTTY: boolean;
   readonly env: NodeJS.ProcessEnv;
-  /** Colour for stdout and stderr: only on a terminal, and never when NO_COLOR or --no-color says no. */
+  /**
+   * The one colour switch, for our own styling, the spinner and its symbols alike: FORCE_COLOR
+   * turns it on, NO_COLOR and --no-color off, otherwise on a terminal only. Nothing else reads
+   * the environment for colour.
+   */
   color: boolean;
+  /**
+   * Whether a spinner may animate on stderr: a terminal a person watches, one that reports its width
+   * (a 0-column pty would make every redraw infinite), not TERM=dumb, not CI.
+   */
+  readonly animate: boolean;
+  /** Set once stderr's terminal is gone (EIO, EPIPE): nothing more is written to it. */
+  readonly terminalLost: boolean;
+  /** Called once when stderr's terminal goes away, so that a command can end as on Ctrl-C. */
+  onTerminalLost(listener: () => void): () => void;
   /** -q/--quiet: no hints or progress on stderr. */
   quiet: boolean;
   out(text: string): void;
@@ -48,19 +63,47 @@ const plain: Style = {
   cyan: (t) => t,
 };
 
-const silentSpinner: Spinner = { update() {}, succeed() {}, fail() {}, stop() {} };
+const silentSpinner: Spinner = { update() {}, note() {}, succeed() {}, fail() {}, stop() {} };
+
+/** Errors that mean the stream's terminal or reader went away, not that tn did something wrong. */
+const GONE = new Set(['EIO', 'EPIPE', 'ENXIO', 'ECONNRESET']);
+
+/** The colour switch before --no-color is seen: FORCE_COLOR, then NO_COLOR, then whether a terminal is there. */
+export function colorFromEnv(env: NodeJS.ProcessEnv, terminal: boolean): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '') return force !== '0' && force !== 'false';
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  return terminal;
+}
+
+const isCI = (env: NodeJS.ProcessEnv): boolean => env.CI !== undefined && env.CI !== '' && env.CI !== '0' && env.CI !== 'false';
 
 export interface StreamsIO {
   stdin: Readable & { isTTY?: boolean };
   stdout: Writable & { isTTY?: boolean };
-  stderr: Writable & { isTTY?: boolean };
+  stderr: Writable & { isTTY?: boolean; columns?: number };
   env: NodeJS.ProcessEnv;
 }
 
 export function createIO(streams: StreamsIO): IO {
   const stdoutIsTTY = streams.stdout.isTTY === true;
   const stderrIsTTY = streams.stderr.isTTY === true;
+  const env = streams.env;
+  const width = (): number => streams.stderr.columns ?? 0;
+  const animatable = stderrIsTTY && env.TERM !== 'dumb' && !isCI(env);
   let style: Promise<Style> | undefined;
+  let lost = false;
+  const lostListeners = new Set<() => void>();
+  // Without a listener a failed write to a closed terminal would throw from the event loop.
+  streams.stderr.on('error', (err: NodeJS.ErrnoException) => {
+    if (lost || !GONE.has(err.code ?? '')) return;
+    lost = true;
+    for (const listener of [...lostListeners]) listener();
+  });
+  const write = (stream: Writable, text: string): void => {
+    if (stream === streams.stderr && lost) return;
+    stream.write(text);
+  };
   const io: IO = {
     stdin: streams.stdin,
     stdout: streams.stdout,
@@ -68,16 +111,26 @@ export function createIO(streams: StreamsIO): IO {
     stdinIsTTY: streams.stdin.isTTY === true,
     stdoutIsTTY,
     stderrIsTTY,
-    env: streams.env,
-    color: (stdoutIsTTY || stderrIsTTY) && !('NO_COLOR' in streams.env && streams.env.NO_COLOR !== ''),
+    env,
+    color: colorFromEnv(env, stdoutIsTTY || stderrIsTTY),
+    get animate() {
+      return animatable && width() > 0;
+    },
+    get terminalLost() {
+      return lost;
+    },
+    onTerminalLost(listener) {
+      lostListeners.add(listener);
+      return () => void lostListeners.delete(listener);
+    },
     quiet: false,
-    out: (text) => void streams.stdout.write(text + '\n'),
+    out: (text) => write(streams.stdout, text + '\n'),
     err: (text) => {
-      if (!io.quiet) streams.stderr.write(text + '\n');
+      if (!io.quiet) write(streams.stderr, text + '\n');
     },
     style() {
       if (!io.color) return Promise.resolve(plain);
-      // chalk is loaded only when something is actually coloured.
+      // chalk is loaded only when something is actually coloured; its level is ours, not its own guess from the environment.
       style ??= import('chalk').then(({ Chalk }) => {
         const chalk = new Chalk({ level: 1 });
         return {
@@ -92,19 +145,65 @@ export function createIO(streams: StreamsIO): IO {
       return style;
     },
     async spinner(text) {
-      if (!stderrIsTTY || io.quiet) return silentSpinner;
+      if (!stderrIsTTY || io.quiet || lost) return silentSpinner;
+      const s = await io.style();
+      const done = (symbol: string, t: string): void => io.err(`${symbol} ${t}`);
+      if (!io.animate) return lineSpinner(io, s, text);
       const { default: ora } = await import('ora');
-      const spin = ora({ text, stream: streams.stderr, color: 'cyan', isEnabled: true, discardStdin: false }).start();
-      if (!io.color) spin.color = 'white';
+      // Colour and symbols are passed in from our switch: ora's own would read the environment again.
+      const spin = ora({ text, stream: streams.stderr, color: io.color ? 'cyan' : false, isEnabled: true, discardStdin: false }).start();
+      let active = true;
+      const stop = (): void => {
+        if (!active) return;
+        active = false;
+        streams.stderr.removeListener('resize', onResize);
+        unwatch();
+        spin.stop();
+      };
+      // A terminal shrunk to 0 columns mid-spin: stop animating before ora redraws at that width.
+      const onResize = (): void => {
+        if (width() <= 0) stop();
+      };
+      streams.stderr.on('resize', onResize);
+      const unwatch = io.onTerminalLost(stop);
       return {
-        update: (t) => void (spin.text = t),
-        succeed: (t) => void spin.succeed(t),
-        fail: (t) => void spin.fail(t),
-        stop: () => void spin.stop(),
+        update: (t) => {
+          if (active) spin.text = t;
+        },
+        note: (t) => {
+          if (!active) return io.err(t);
+          spin.clear();
+          io.err(t);
+          spin.render();
+        },
+        succeed: (t) => {
+          stop();
+          done(s.green('✔'), t);
+        },
+        fail: (t) => {
+          stop();
+          done(s.red('✖'), t);
+        },
+        stop,
       };
     },
   };
   return io;
+}
+
+/** Progress on a terminal that cannot animate (0 columns, TERM=dumb, CI): each step once, on its own line. */
+function lineSpinner(io: IO, s: Style, text: string): Spinner {
+  let last = text;
+  io.err(text);
+  return {
+    update: (t) => {
+      if (t !== last) io.err((last = t));
+    },
+    note: (t) => io.err(t),
+    succeed: (t) => io.err(`${s.green('✔')} ${t}`),
+    fail: (t) => io.err(`${s.red('✖')} ${t}`),
+    stop: () => undefined,
+  };
 }
 
 export const processIO = (): IO =>

@@ -8,6 +8,7 @@ import { defineAuth } from './commands/auth.js';
 import { defineAvailability } from './commands/availability.js';
 import { defineBatch } from './commands/batch.js';
 import { defineCancel } from './commands/cancel.js';
+import { defineComplete } from './commands/complete.js';
 import { defineCompletion } from './commands/completion.js';
 import { defineConfig } from './commands/config.js';
 import { defineHealth } from './commands/health.js';
@@ -24,10 +25,12 @@ import { defineUsage } from './commands/usage.js';
 import { defineVerify } from './commands/verify.js';
 import { defineUi } from './commands/ui.js';
 import { defineWait } from './commands/wait.js';
+import { defineVersion } from './commands/version.js';
 import { defineWebhook } from './commands/webhook.js';
 import { Factory } from './factory.js';
 import { processIO, type IO } from './io.js';
-import { printJson } from './output.js';
+import { attachedHint, printJson } from './output.js';
+import { systemErrorToTnError, type ErrorContext } from './system-errors.js';
 import { VERSION } from './version.js';
 
 const COMMANDS: readonly DefineCommand[] = [
@@ -54,7 +57,9 @@ const COMMANDS: readonly DefineCommand[] = [
   defineUi,
   defineAdmin,
   defineCompletion,
+  defineComplete,
   defineHelp,
+  defineVersion,
 ];
 
 /** Builds the program; `main` runs it. Exposed so completion and tests can walk the command tree. */
@@ -132,14 +137,22 @@ export async function main(argv: readonly string[], io: IO = processIO()): Promi
     await program.parseAsync(args, { from: 'user' });
     return exitCode;
   } catch (err) {
-    return reportError(err, io, json);
+    return reportError(err, io, json, { databaseFile: factory?.databaseFile });
   } finally {
     await factory?.close().catch(() => undefined);
   }
 }
 
 /** The one place where a failure becomes output and an exit code. */
-export function reportError(err: unknown, io: IO, json: boolean): number {
+export function reportError(err: unknown, io: IO, json: boolean, context: ErrorContext = {}): number {
+  const code = errorOutput(systemErrorToTnError(err, context) ?? err, io, json);
+  // Even with --json or -q: an order the command let go of must not be lost from sight.
+  const next = attachedHint(err);
+  if (next) io.stderr.write(`${next}\n`);
+  return code;
+}
+
+function errorOutput(err: unknown, io: IO, json: boolean): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
     // Commander has already printed its message on stderr.
@@ -152,6 +165,7 @@ export function reportError(err: unknown, io: IO, json: boolean): number {
       io.stderr.write(`tn: ${err.message}\n`);
       const hint = hintFor(err);
       if (hint && !io.quiet) io.stderr.write(`${hint}\n`);
+
     }
     return err.exitCode;
   }

@@ -1,3 +1,4 @@
+import { findPlatform } from '../core/catalogue/catalog.js';
 import type { Order } from '../core/orders/order.js';
 import type { IO, Style } from './io.js';
 
@@ -10,6 +11,12 @@ import { usd } from '../format/index.js';
 
 export { usd, percent } from '../format/index.js';
 
+
+/** A cell that is a number: `$0.12`, `1,234`, `97.5%`, `3s`, or the dash of "none". */
+const NUMBER = /^(?:-?\$?\d[\d,]*(?:\.\d+)?(?:%|s)?|–)$/;
+
+/** Columns of digits that are names, not quantities (codes, phones): they stay left-aligned. */
+const IDENTIFIER = /^(?:CODE|PHONE|ORDER|ID|WEBHOOK-ID|NUMBER|FROM|TO)$/;
 
 /**
  * Rows for people on a terminal (a header and aligned columns), tab-separated rows for pipes so
@@ -29,9 +36,11 @@ export async function printTable(
   }
   const style = await io.style();
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  // Amounts, counts and rates line up on their last digit, as people compare them.
+  const numeric = headers.map((h, i) => !IDENTIFIER.test(h) && rows.some((r) => NUMBER.test(r[i] ?? '')) && rows.every((r) => (r[i] ?? '') === '' || NUMBER.test(r[i]!)));
   const line = (cells: readonly string[]): string =>
     cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
   io.out(style.bold(line(headers)));
@@ -58,8 +67,9 @@ export function describeOrder(order: Order, style: Style): string[] {
   ];
   if (order.code) lines.push(`  code      ${style.bold(style.green(order.code))}${order.codes.length > 1 ? style.dim(`  (earlier: ${order.codes.slice(0, -1).join(', ')})`) : ''}`);
   if (order.sms) lines.push(`  sms       ${style.dim(order.sms.replace(/\s+/g, ' '))}`);
-  lines.push(`  created   ${order.created_at}`);
-  lines.push(order.status === 'active' ? `  expires   ${order.expires_at} (${untilText(order.expires_at)})` : `  expires   ${order.expires_at}`);
+  // Only ever printed on a terminal: relative times.
+  lines.push(`  created   ${timeText(order.created_at, true)}`);
+  lines.push(`  ${order.status === 'active' ? 'expires' : 'expired'}   ${timeText(order.expires_at, true)}`);
   return lines;
 }
 
@@ -67,18 +77,27 @@ export function describeOrder(order: Order, style: Style): string[] {
 export const orderLine = (order: Order): string =>
   [order.order_id, order.status, order.platform, order.phone, order.code ?? ''].join('\t');
 
-function untilText(iso: string): string {
-  const seconds = Math.round((Date.parse(iso) - Date.now()) / 1000);
-  if (seconds <= 0) return 'now';
-  return seconds >= 60 ? `in ${Math.floor(seconds / 60)}m ${seconds % 60}s` : `in ${seconds}s`;
+/**
+ * The one time format: relative for a person at a terminal ("3m 5s ago", "in 19m 40s"), the API's
+ * ISO 8601 everywhere else (pipes, --json), so that scripts parse what people do not have to.
+ */
+export function timeText(iso: string, terminal: boolean, now = Date.now()): string {
+  if (!terminal) return iso;
+  const seconds = Math.round((Date.parse(iso) - now) / 1000);
+  if (Number.isNaN(seconds)) return iso;
+  const span = Math.abs(seconds);
+  const text =
+    span < 60 ? `${span}s` : span < 3600 ? `${Math.floor(span / 60)}m ${span % 60}s` : span < 86_400 ? `${Math.floor(span / 3600)}h ${Math.floor((span % 3600) / 60)}m` : `${Math.floor(span / 86_400)}d`;
+  if (span < 1) return 'now';
+  return seconds > 0 ? `in ${text}` : `${text} ago`;
 }
 
 /** What an order that produced no code means, for stderr. */
-export function noCodeReason(order: Order): string {
+export function noCodeReason(order: Order, terminal = false): string {
   const refund = order.refunded ? `; ${usd(order.price)} was refunded` : '';
   switch (order.status) {
     case 'active':
-      return `No code yet on ${order.phone}: the wait timed out (the order stays active until ${order.expires_at}).`;
+      return `No code yet on ${order.phone}: the wait timed out (the order stays active until ${terminal ? `it expires ${timeText(order.expires_at, true)}` : order.expires_at}).`;
     case 'expired':
       return `No code: order ${order.order_id} expired${refund}.`;
     case 'cancelled':
@@ -88,4 +107,22 @@ export function noCodeReason(order: Order): string {
     default:
       return `Order ${order.order_id} is ${order.status}.`;
   }
+}
+
+/** What stderr says whenever a command lets go of an order it created that may still hold money. */
+export const strandedOrderHint = (orderId: string): string =>
+  `Order ${orderId} may still be active, its price held: \`tn wait ${orderId}\` follows it on, \`tn cancel ${orderId}\` refunds it.`;
+
+const hints = new WeakMap<object, string>();
+
+/** A line printed after an error's message on stderr (not in `--json`): what to do next. */
+export function attachHint(err: unknown, hint: string): void {
+  if (typeof err === 'object' && err !== null) hints.set(err, hint);
+}
+
+export const attachedHint = (err: unknown): string | undefined => (typeof err === 'object' && err !== null ? hints.get(err) : undefined);
+
+/** The platform's display name ("Instagram") when tn knows it, else what was typed. */
+export function platformName(platform: string): string {
+  return findPlatform(platform)?.name ?? platform;
 }

@@ -22,6 +22,7 @@ import type {
   PriceQuery,
 } from '../core/broker.js';
 import { TnError, type ErrorCode } from '../core/errors.js';
+import { ORDER_ID_HEADER } from './headers.js';
 import type { Order } from '../core/orders/order.js';
 import { VERIFY_TIMEOUT } from '../core/limits.js';
 
@@ -65,6 +66,8 @@ interface Call {
   timeoutMs?: number;
   signal?: AbortSignal;
   auth?: boolean;
+  /** 1xx answers before the final one (the early hint of `POST /verify`). */
+  onInfo?: (info: { statusCode: number; headers: Record<string, string | string[]> }) => void;
 }
 
 /** Errors raised before a request reached the server: always safe to retry. */
@@ -147,24 +150,76 @@ export class RemoteBroker implements Broker {
     return this.call({ method: 'POST', path: `/order/${encodeURIComponent(orderId)}/retry`, safe: false });
   }
 
+  /**
+   * `POST /verify`, followed to the order's end within its own timeout whatever happens to the
+   * connection: the server restarting answers the long poll with the order still active, or drops
+   * it; either way the client follows the order's stream, reconnecting with backoff, and at the
+   * deadline (or on abort) cancels it, so that a verify ends with a code or a refund as it promises.
+   */
   async verify(req: VerifyRequest, options: VerifyOptions = {}): Promise<Order> {
     const timeoutSeconds = req.timeoutSeconds ?? VERIFY_TIMEOUT.default;
     const deadline = Date.now() + timeoutSeconds * 1000;
-    const order = await this.call<Order>({
-      method: 'POST',
-      path: '/verify',
-      body: { platform: req.platform, country: req.country, timeout_seconds: req.timeoutSeconds, idempotency_key: req.idempotencyKey ?? newKey() },
-      safe: true,
-      // The server answers within timeout_seconds + 5 s.
-      timeoutMs: (timeoutSeconds + 15) * 1000,
-      signal: options.signal,
-    });
-    // An order still active before the deadline means the server let go of the wait (it is
-    // restarting): follow the order instead of giving up on it.
-    if (order.status === 'active' && Date.now() < deadline && !options.signal?.aborted) {
-      return this.wait(order.order_id, { timeoutMs: deadline - Date.now(), signal: options.signal });
+    const key = req.idempotencyKey ?? newKey();
+    let known: string | undefined;
+    let announced = false;
+    const announce = (order: Order): void => {
+      known = order.order_id;
+      if (announced) return;
+      announced = true;
+      options.onOrder?.(order);
+    };
+    let order: Order | undefined;
+    for (let attempt = 0; order === undefined; attempt++) {
+      try {
+        order = await this.call<Order>({
+          method: 'POST',
+          path: '/verify',
+          body: { platform: req.platform, country: req.country, timeout_seconds: req.timeoutSeconds, idempotency_key: key },
+          safe: true,
+          // The server answers within timeout_seconds + 5 s.
+          timeoutMs: (timeoutSeconds + 15) * 1000,
+          signal: options.signal,
+          onInfo: ({ statusCode, headers }) => {
+            const id = headers[ORDER_ID_HEADER];
+            if (statusCode !== 103 || typeof id !== 'string' || known) return;
+            known = id;
+            // The phone and price come with the order itself, on another connection.
+            this.getOrder(id).then(announce, () => undefined);
+          },
+        });
+      } catch (err) {
+        // Whoever gives up on this order must be able to name it (`tn wait` / `tn cancel`).
+        if (options.signal?.aborted || !isUnavailable(err)) throw withOrderId(err, known);
+        // The order exists: follow it rather than ask for it again.
+        if (known) break;
+        if (Date.now() >= deadline) throw err;
+        // Not known yet: the same idempotency key brings the same order back once the server does.
+        await sleep(Math.min(followDelay(attempt), Math.max(0, deadline - Date.now())), undefined, { signal: options.signal }).catch(() => undefined);
+        if (options.signal?.aborted) throw err;
+      }
     }
-    return order;
+    if (order) announce(order);
+    if (order && order.status !== 'active') return order;
+    const id = order?.order_id ?? known!;
+    try {
+      return await this.followVerified(id, order, deadline, options.signal);
+    } catch (err) {
+      throw withOrderId(err, id);
+    }
+  }
+
+  private async followVerified(id: string, answered: Order | undefined, deadline: number, signal?: AbortSignal): Promise<Order> {
+    // Still active before the deadline: the server let go of the wait (it is restarting).
+    let followed = answered;
+    if (Date.now() < deadline && !signal?.aborted) followed = await this.wait(id, { timeoutMs: deadline - Date.now(), signal });
+    if (followed && followed.status !== 'active') return followed;
+    // Timed out or abandoned with nobody left holding the verify: end it with its refund, as the server would have.
+    try {
+      return await this.cancel(id);
+    } catch (err) {
+      if (err instanceof TnError && err.code === 'order_not_active') return this.getOrder(id);
+      throw err;
+    }
   }
 
   batch(items: OrderRequest[]): Promise<BatchResult> {
@@ -223,10 +278,15 @@ export class RemoteBroker implements Broker {
     return this.call({ method: 'POST', path: '/webhook/rotate-secret', safe: false });
   }
 
-  /** Follows the order's event stream until it leaves `active` or the time is up; reconnects if the stream drops. */
+  /**
+   * Follows the order's event stream until it leaves `active` or the time is up; reconnects with
+   * backoff while the server is unreachable (a restart), up to the deadline, or for
+   * `FOLLOW_GIVE_UP_MS` of failures in a row when there is none.
+   */
   async wait(orderId: string, options: WaitOptions = {}): Promise<Order> {
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
     let failures = 0;
+    let failingSince: number | undefined;
     for (;;) {
       const remaining = deadline - Date.now();
       if (remaining <= 0 || options.signal?.aborted) return this.getOrder(orderId);
@@ -234,10 +294,12 @@ export class RemoteBroker implements Broker {
         const ended = await this.followStream(orderId, remaining, options.signal);
         if (ended) return ended;
         failures = 0;
+        failingSince = undefined;
       } catch (err) {
-        if (err instanceof TnError && err.code !== 'unavailable') throw err;
-        if (++failures > this.retries) throw err;
-        await sleep(Math.min(backoff(failures - 1), Math.max(0, deadline - Date.now())));
+        if (!isUnavailable(err)) throw err;
+        failingSince ??= Date.now();
+        if (deadline === Infinity && Date.now() - failingSince > FOLLOW_GIVE_UP_MS) throw err;
+        await sleep(Math.min(followDelay(failures++), Math.max(0, deadline - Date.now())), undefined, { signal: options.signal }).catch(() => undefined);
       }
     }
   }
@@ -321,7 +383,16 @@ export class RemoteBroker implements Broker {
     timeout: number,
   ): Promise<{ ok: true; value: T } | { ok: false; error: TnError; retryable: boolean; delayMs?: number }> {
     try {
-      const res = await request(url, { method: c.method, headers, body, dispatcher: this.dispatcher, headersTimeout: timeout, bodyTimeout: timeout, signal: c.signal });
+      const res = await request(url, {
+        method: c.method,
+        headers,
+        body,
+        dispatcher: this.dispatcher,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+        signal: c.signal,
+        onInfo: c.onInfo,
+      });
       const text = await res.body.text();
       if (res.statusCode < 300) return { ok: true, value: (text === '' ? undefined : JSON.parse(text)) as T };
       const error = errorFrom(res.statusCode, text, res.headers);
@@ -340,6 +411,18 @@ export class RemoteBroker implements Broker {
 }
 
 const newKey = (): string => `tn-${randomUUID()}`;
+
+/** How long `wait` without a timeout keeps reconnecting to a server that stays unreachable. */
+export const FOLLOW_GIVE_UP_MS = 60_000;
+
+/** Reconnecting to a restarting server: the usual backoff, but never more than 2 s apart, so a restart costs little of the wait. */
+const followDelay = (attempt: number): number => Math.min(2_000, backoff(attempt));
+
+/** The error, carrying the id of the order it leaves behind (in `--json` too). */
+const withOrderId = (err: unknown, orderId: string | undefined): unknown =>
+  orderId && err instanceof TnError ? new TnError(err.code, err.message, { ...err.details, order_id: orderId }) : err;
+
+const isUnavailable = (err: unknown): boolean => err instanceof TnError && err.code === 'unavailable';
 
 /** Cache entries are per key holder (prices include `your_price`), without writing the key itself anywhere. */
 const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex').slice(0, 16);

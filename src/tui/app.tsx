@@ -15,7 +15,7 @@ import { ServicesScreen } from './components/ServicesScreen.js';
 import { HintLine, StatusLine } from './components/StatusLine.js';
 import { clamp, countryLabel, filterRows, serviceRows } from './format.js';
 import { useNow, useOrderUpdates, useResource, useTerminalSize } from './hooks.js';
-import { HINTS, type HintMode } from './keys.js';
+import { HINTS, orderHint, type HintMode } from './keys.js';
 import { goTo, initialUi, reduceKey, splitKeys, type Command, type UiState } from './keymap.js';
 import { countryFacts, countryOptions, otherCountries, type CountryFacts } from './pickers.js';
 import { Session } from './session.js';
@@ -320,7 +320,7 @@ export function App({ broker, color, country = 'any', session: givenSession, cop
         {body}
       </Box>
       <StatusLine status={status} width={width} theme={theme} />
-      <HintLine text={HINTS[hint]} width={width} theme={theme} />
+      <HintLine text={hint === 'order' && current ? orderHint(current, now) : HINTS[hint]} width={width} theme={theme} />
     </Box>
   );
 }

@@ -1,3 +1,5 @@
+import type { Order } from '../core/orders/order.js';
+
 /** Every key of the app, in one place: the help screen and the hint line both read it. */
 export interface KeySection {
   title: string;
@@ -40,6 +42,20 @@ export const HELP: readonly KeySection[] = [
     ],
   },
 ];
+
+/**
+ * The order screen's hint line, with only the keys that do something for this order now: cancel
+ * while it waits, another code and copying the code once it has one, nothing of either once it ended.
+ */
+export function orderHint(order: Pick<Order, 'status' | 'code' | 'expires_at'>, now: number): string {
+  const keys: string[] = [];
+  if (order.status === 'active') keys.push('c cancel');
+  if (order.status === 'completed' && Date.parse(order.expires_at) > now) keys.push('r another code');
+  if (order.code) keys.push('y copy code');
+  if (order.status === 'active' || order.status === 'completed') keys.push('p copy phone');
+  keys.push('Esc back', '? help');
+  return keys.join('  ');
+}
 
 export type HintMode = 'services' | 'filter' | 'order' | 'orders' | 'account' | 'help' | 'country';
 

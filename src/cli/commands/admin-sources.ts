@@ -171,7 +171,7 @@ const SECRET_OF: Partial<Record<SourceKind, keyof SourceAddOptions>> = {
 
 export async function runSourceAdd(kind: SourceKind, opts: SourceAddOptions, f: Factory): Promise<number> {
   // Setting up a new broker starts here, so the database may not exist yet.
-  const core = await f.core(opts.db, { create: true });
+  const core = await f.adminCore(opts.db, { create: true });
   const flag = SECRET_OF[kind];
   let secret = flag ? (opts[flag] as string | undefined) : undefined;
   // `-` reads it from stdin: a secret in the arguments shows in the process list and shell history.
@@ -261,7 +261,7 @@ const sourceView = (s: SourceRecord, origin: string | undefined) => ({
 });
 
 export async function runSourceList(opts: { db?: string; publicUrl?: string }, f: Factory): Promise<number> {
-  const core = await f.core(opts.db);
+  const core = await f.adminCore(opts.db);
   const list = (await core.listSources()).map((s) => sourceView(s, opts.publicUrl));
   if (f.globals.json) printJson(f.io, { sources: list });
   else if (list.length === 0) f.io.err('No sources: the built-in simulator serves every order. Add one with `tn admin source add`.');
@@ -275,7 +275,7 @@ export async function runSourceList(opts: { db?: string; publicUrl?: string }, f
 }
 
 export async function runSourceChange(verb: 'disable' | 'enable' | 'remove', name: string, opts: { db?: string }, f: Factory): Promise<number> {
-  const core = await f.core(opts.db);
+  const core = await f.adminCore(opts.db);
   if (verb === 'remove') await core.removeSource(name);
   else await core.setSourceEnabled(name, verb === 'enable');
   if (f.globals.json) printJson(f.io, { name, [verb === 'remove' ? 'removed' : 'enabled']: verb === 'remove' ? true : verb === 'enable' });
@@ -284,7 +284,7 @@ export async function runSourceChange(verb: 'disable' | 'enable' | 'remove', nam
 }
 
 export async function runSourcesOverview(opts: { db?: string }, f: Factory): Promise<number> {
-  const core = await f.core(opts.db);
+  const core = await f.adminCore(opts.db);
   const rows = (await core.sourceOverview({ balances: true })).map((s) => ({
     source: s.source,
     kind: s.kind,
@@ -320,7 +320,7 @@ export async function runSourcesOverview(opts: { db?: string }, f: Factory): Pro
 }
 
 export async function runPoolAdd(phone: string, opts: PoolAddOptions, f: Factory): Promise<number> {
-  const core = await f.core(opts.db);
+  const core = await f.adminCore(opts.db);
   const platforms = opts.platforms.trim().toLowerCase() === 'all' ? '*' : opts.platforms.split(',').map((p) => p.trim()).filter(Boolean);
   const entry = await core.addPoolNumber({ phone, source: opts.source, country: opts.country, platforms, device: opts.device ?? null, sim: opts.sim ?? null });
   if (f.globals.json) printJson(f.io, poolView(entry));
@@ -338,7 +338,7 @@ const poolView = (p: { phone: string; source: string; country: string; platforms
 });
 
 export async function runPoolList(opts: { db?: string }, f: Factory): Promise<number> {
-  const core = await f.core(opts.db);
+  const core = await f.adminCore(opts.db);
   const list = (await core.listPool()).map(poolView);
   if (f.globals.json) printJson(f.io, { numbers: list });
   else
@@ -351,7 +351,7 @@ export async function runPoolList(opts: { db?: string }, f: Factory): Promise<nu
 }
 
 export async function runPoolRemove(phone: string, opts: { db?: string }, f: Factory): Promise<number> {
-  const core = await f.core(opts.db);
+  const core = await f.adminCore(opts.db);
   await core.removePoolNumber(phone);
   if (f.globals.json) printJson(f.io, { number: phone, removed: true });
   else f.io.err(`Removed ${phone} from the pool.`);
@@ -359,7 +359,7 @@ export async function runPoolRemove(phone: string, opts: { db?: string }, f: Fac
 }
 
 export async function runInbox(opts: { db?: string; all: boolean; limit: number }, f: Factory): Promise<number> {
-  const core = await f.core(opts.db);
+  const core = await f.adminCore(opts.db);
   const list = (await core.inbox({ all: opts.all, limit: opts.limit })).map((m) => ({
     id: m.id,
     source: m.source,
@@ -384,7 +384,7 @@ export async function runInbox(opts: { db?: string; all: boolean; limit: number 
 }
 
 export async function runAdminOrder(id: string, opts: { db?: string }, f: Factory): Promise<number> {
-  const core = await f.core(opts.db);
+  const core = await f.adminCore(opts.db);
   const order = await core.operatorOrder(id);
   if (f.globals.json) {
     printJson(f.io, order);

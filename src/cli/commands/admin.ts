@@ -68,7 +68,7 @@ function usdArgument(value: string): number {
 }
 
 export async function runCredit(opts: { account: string; amount: number; db?: string; note: string }, f: Factory): Promise<number> {
-  const core = await f.core(opts.db);
+  const core = await f.adminCore(opts.db);
   const result = await core.credit(opts.account, opts.amount, opts.note);
   if (f.globals.json) printJson(f.io, result);
   else f.io.out(f.io.stdoutIsTTY ? `Added ${formatUsd(opts.amount)} to ${result.account_id}: balance ${usd(result.balance)}.` : `${result.account_id}\t${result.balance}`);
@@ -76,7 +76,7 @@ export async function runCredit(opts: { account: string; amount: number; db?: st
 }
 
 export async function runPriceSet(opts: { platform: string; country: string; amount: number | null; db?: string }, f: Factory): Promise<number> {
-  const core = await f.core(opts.db);
+  const core = await f.adminCore(opts.db);
   const set = await core.setPrice(opts.platform, opts.country, opts.amount);
   if (f.globals.json) printJson(f.io, set);
   else f.io.err(set.price === null ? `${set.platform} in ${set.country}: back to the catalogue price.` : `${set.platform} in ${set.country}: ${formatUsd(opts.amount!)}.`);
@@ -84,7 +84,7 @@ export async function runPriceSet(opts: { platform: string; country: string; amo
 }
 
 export async function runPriceList(opts: { db?: string }, f: Factory): Promise<number> {
-  const core = await f.core(opts.db);
+  const core = await f.adminCore(opts.db);
   const list = await core.priceOverrides();
   if (f.globals.json) printJson(f.io, { prices: list });
   else await printTable(f.io, ['PLATFORM', 'COUNTRY', 'PRICE'], list.map((p) => [p.platform, p.country, usd(p.price)]));
@@ -92,7 +92,7 @@ export async function runPriceList(opts: { db?: string }, f: Factory): Promise<n
 }
 
 export async function runAudit(opts: { db?: string }, f: Factory): Promise<number> {
-  const core = await f.core(opts.db);
+  const core = await f.adminCore(opts.db);
   await core.processDue();
   const report = await core.audit();
   const ok = report.violations.length === 0;

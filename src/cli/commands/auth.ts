@@ -16,9 +16,13 @@ export const defineAuth: DefineCommand = (program, ctx) => {
   const login = program
     .command('login')
     .description('Save an existing API key for the endpoint (checked first); it becomes the default endpoint')
-    .requiredOption('--key <key>', 'the API key, or - to read it from stdin (keeps it out of shell history)')
-    .action(async (opts: { key: string }) => ctx.exit(await runLogin(opts, ctx.factory())));
-  examples(login, ['tn login --endpoint http://127.0.0.1:8787 --key vn_…', 'pass show tn | tn login --endpoint https://tn.example.com --key -']);
+    .option('--key <key>', 'the API key, or - to read it from stdin (keeps it out of shell history); on a terminal, asked for without echo when absent')
+    .action(async (opts: { key?: string }) => ctx.exit(await runLogin(opts, ctx.factory())));
+  examples(login, [
+    'tn login --endpoint https://tn.example.com      # asks for the key, without echo',
+    'tn login --endpoint http://127.0.0.1:8787 --key vn_…',
+    'pass show tn | tn login --endpoint https://tn.example.com --key -',
+  ]);
 
   const logout = program
     .command('logout')
@@ -53,8 +57,13 @@ export async function runRegister(f: Factory): Promise<number> {
   return EXIT.ok;
 }
 
-export async function runLogin(opts: { key: string }, f: Factory): Promise<number> {
-  const key = opts.key === '-' ? (await text(f.io.stdin)).trim() : opts.key.trim();
+export async function runLogin(opts: { key?: string }, f: Factory): Promise<number> {
+  let key: string;
+  if (opts.key === undefined) {
+    if (!f.io.stdinIsTTY) throw new TnError('invalid_request', 'No key given: pass --key <key>, or --key - to read it from stdin.');
+    const { askHidden } = await import('../prompt.js');
+    key = (await askHidden(f.io, `API key for ${await f.endpoint()}: `)).trim();
+  } else key = opts.key === '-' ? (await text(f.io.stdin)).trim() : opts.key.trim();
   if (!looksLikeApiKey(key)) throw new TnError('invalid_request', 'That does not look like an API key (vn_ followed by at least 32 letters and digits).');
   const endpoint = await f.endpoint();
   const account = await accountFor(f, endpoint, key);

@@ -3,7 +3,10 @@ import type { DefineCommand } from '../command.js';
 
 export const HELP_TOPICS: Record<string, () => string> = {
   'exit-codes': () =>
-    ['tn exits with one of these codes:', '', ...EXIT_CODE_HELP.map(([code, text]) => `  ${String(code).padEnd(3)} ${text}`), '  130 interrupted (Ctrl-C); a `verify` in progress is cancelled and refunded'].join('\n'),
+    ['tn exits with one of these codes:', '', ...EXIT_CODE_HELP.map(([code, text]) => `  ${String(code).padEnd(3)} ${text}`), '  130 interrupted (Ctrl-C); a `verify` in progress is cancelled and refunded',
+      '  143 stopped by SIGTERM (timeout, docker stop); a `verify` in progress is cancelled and refunded',
+      '  129 stopped by SIGHUP or a closed terminal; the same',
+    ].join('\n'),
   environment: () =>
     [
       'Environment variables:',
@@ -16,6 +19,8 @@ export const HELP_TOPICS: Record<string, () => string> = {
       '  TN_SIM_DELAY_MS     embedded simulator: milliseconds before each SMS (default: random 1000–4000)',
       '  TN_SIM_NO_SMS_RATE  embedded simulator: share of orders that never get an SMS, 0–1 (default 0)',
       '  NO_COLOR            no colour in output',
+      '  FORCE_COLOR         colour even when not on a terminal (0 turns it off); --no-color wins',
+      '  TN_DEBUG            on an unexpected error, print its stack trace',
     ].join('\n'),
 };
 

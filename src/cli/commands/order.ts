@@ -1,12 +1,14 @@
 import { EXIT } from '../../core/errors.js';
 import { examples, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
+import { buildQuote, printQuote } from '../quote.js';
 import { describeOrder, printJson } from '../output.js';
 
 export interface OrderOptions {
   platform: string;
   country?: string;
   idempotencyKey?: string;
+  dryRun?: boolean;
 }
 
 export const defineOrder: DefineCommand = (program, ctx) => {
@@ -16,19 +18,25 @@ export const defineOrder: DefineCommand = (program, ctx) => {
     .argument('<platform>', 'platform id or alias')
     .option('-c, --country <code>', 'ISO country code, or "any"')
     .option('--idempotency-key <key>', 'repeat an order without paying twice')
-    .action(async (platform: string, opts: { country?: string; idempotencyKey?: string }) => {
+    .option('--dry-run', 'print the quote (price for this account, balance after, median delivery time) and order nothing')
+    .action(async (platform: string, opts: { country?: string; idempotencyKey?: string; dryRun?: boolean }) => {
       ctx.exit(await runOrder({ platform, ...opts }, ctx.factory()));
     });
-  examples(cmd, ['tn order whatsapp --country us', 'tn order ig --json | jq -r .order_id', 'read id phone < <(tn order telegram)']);
+  examples(cmd, ['tn order whatsapp --country us', 'tn order ig --json | jq -r .order_id', 'read id phone < <(tn order telegram)', 'tn order telegram --country gb --dry-run']);
 };
 
 export async function runOrder(opts: OrderOptions, f: Factory): Promise<number> {
   const { io } = f;
   const config = await f.config();
   const broker = await f.broker();
+  const country = opts.country ?? (config.get('country') as string | undefined);
+  if (opts.dryRun) {
+    await printQuote(io, await buildQuote(broker, [{ platform: opts.platform, country }]), f.globals.json);
+    return EXIT.ok;
+  }
   const order = await broker.order({
     platform: opts.platform,
-    country: opts.country ?? (config.get('country') as string | undefined),
+    country,
     idempotencyKey: opts.idempotencyKey,
   });
   if (f.globals.json) printJson(io, order);

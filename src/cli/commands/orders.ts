@@ -3,7 +3,7 @@ import type { OrderQuery } from '../../core/broker.js';
 import { EXIT } from '../../core/errors.js';
 import { examples, integerIn, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
-import { orderLine, printJson, printTable, usd } from '../output.js';
+import { orderLine, printJson, timeText, printTable, usd } from '../output.js';
 
 /** The flags are the API's query parameters, one to one. */
 export type OrdersOptions = OrderQuery;
@@ -50,7 +50,7 @@ export async function runOrders(opts: OrdersOptions, f: Factory): Promise<number
   await printTable(
     f.io,
     ['ORDER', 'STATUS', 'PLATFORM', 'COUNTRY', 'PHONE', 'CODE', 'PRICE', 'CREATED'],
-    page.orders.map((o) => [o.order_id, o.status, o.platform, o.country, o.phone, o.code ?? '', usd(o.price), o.created_at.replace('T', ' ').slice(0, 19)]),
+    page.orders.map((o) => [o.order_id, o.status, o.platform, o.country, o.phone, o.code ?? '', usd(o.price), timeText(o.created_at, true)]),
   );
   f.io.err(`Page ${page.page} of ${Math.max(1, page.pages)} (${page.total} order${page.total === 1 ? '' : 's'}).`);
   return EXIT.ok;

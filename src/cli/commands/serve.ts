@@ -64,6 +64,7 @@ export async function runServe(opts: ServeOptions, f: Factory): Promise<number> 
   const config: import('../../server/config.js').ServeConfig = opts.config ? (await import('../../server/config.js')).readServeConfig(opts.config) : {};
   const guard = config.deliveryGuard;
   const db = opts.db ?? (f.io.env.TN_DB_URL || localDatabase(f.io.env));
+  f.databaseFile = db;
   const server = await startServer({
     host: opts.host,
     port: opts.port,

@@ -23,11 +23,20 @@ export const defineWait: DefineCommand = (program, ctx) => {
 
 export async function runWait(opts: WaitOptions, f: Factory): Promise<number> {
   const broker = await f.broker();
-  const spinner = await f.io.spinner(`Waiting for the SMS of ${opts.orderId}…`);
+  const started = Date.now();
+  const text = (): string => {
+    const elapsed = Math.floor((Date.now() - started) / 1000);
+    const left = opts.timeoutSeconds === undefined ? '' : `, ${Math.max(0, opts.timeoutSeconds - elapsed)}s left`;
+    return `Waiting for the SMS of ${opts.orderId}… ${elapsed}s${left} · Ctrl-C stops waiting, the order stays open`;
+  };
+  const spinner = await f.io.spinner(text());
+  // A live clock only where the spinner animates: elsewhere each second would be a new line.
+  const clock = f.io.animate ? setInterval(() => spinner.update(text()), 1000) : undefined;
   let order: Order;
   try {
     order = await broker.wait(opts.orderId, { timeoutMs: opts.timeoutSeconds === undefined ? undefined : opts.timeoutSeconds * 1000 });
   } finally {
+    clearInterval(clock);
     spinner.stop();
   }
   return printCodeOrReason(order, f);
@@ -38,6 +47,6 @@ export function printCodeOrReason(order: Order, f: Factory): number {
   const ok = order.status === 'completed' && order.code !== null;
   if (f.globals.json) printJson(f.io, order);
   else if (ok) f.io.out(order.code!);
-  if (!ok) f.io.err(noCodeReason(order));
+  if (!ok) f.io.err(noCodeReason(order, f.io.stderrIsTTY));
   return ok ? EXIT.ok : EXIT.noCode;
 }

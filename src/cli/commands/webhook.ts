@@ -4,7 +4,7 @@ import { secretHint } from '../../core/ids.js';
 import { parseUsd } from '../../core/money.js';
 import { examples, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
-import { printJson, printTable, usd } from '../output.js';
+import { printJson, printTable, timeText, usd } from '../output.js';
 
 export const defineWebhook: DefineCommand = (program, ctx) => {
   const webhook = program.command('webhook').description('Where the broker sends signed events (sms.received, order.failed, balance.low)');
@@ -52,8 +52,26 @@ async function localHint(f: Factory): Promise<void> {
   }
 }
 
+const PRIVATE_HINT = 'a server delivers there only when started with `tn serve --allow-private-webhooks` (local development).';
+
+/** A URL that resolves only to loopback or private addresses, named at once rather than found out at the first delivery. */
+async function privateTarget(url: string): Promise<string | undefined> {
+  let host: string;
+  try {
+    host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return undefined;
+  }
+  const [{ lookup }, { isIP }, { isPublicAddress }] = await Promise.all([import('node:dns/promises'), import('node:net'), import('../../server/webhooks.js')]);
+  const addresses = isIP(host) ? [host] : await lookup(host, { all: true }).then((all) => all.map((a) => a.address), () => []);
+  if (addresses.length === 0 || addresses.some((a) => isPublicAddress(a))) return undefined;
+  return `${host} is ${isIP(host) ? 'a private address' : `private (${addresses.join(', ')})`}`;
+}
+
 export async function runWebhookSet(url: string, opts: { lowBalance?: number }, f: Factory): Promise<number> {
   const result = await (await f.broker()).setWebhook(url, { lowBalanceThreshold: opts.lowBalance });
+  const unreachable = await privateTarget(result.url);
+  if (unreachable) f.io.err(`Warning: ${unreachable}: ${PRIVATE_HINT}`);
   if (f.globals.json) printJson(f.io, result);
   else if (f.io.stdoutIsTTY) {
     f.io.out(`Webhook set to ${result.url}.`);
@@ -76,14 +94,14 @@ export async function runWebhookShow(reveal: boolean, f: Factory): Promise<numbe
     ['status', info.disabled ? `disabled since ${info.disabled.at}: ${info.disabled.reason} (set the URL again to resume)` : info.url ? 'active' : 'off'],
     ['low balance', usd(info.low_balance_threshold)],
   ];
-  if (info.previous_secret_expires_at) rows.push(['old secret', `still signs until ${info.previous_secret_expires_at}`]);
+  if (info.previous_secret_expires_at) rows.push(['old secret', `still signs until ${timeText(info.previous_secret_expires_at, f.io.stdoutIsTTY)}`]);
   for (const [k, v] of rows) f.io.out(f.io.stdoutIsTTY ? `${k.padEnd(12)}${v}` : `${k}\t${v}`);
   if (info.recent_deliveries.length) {
     f.io.out('');
     await printTable(
       f.io,
       ['WHEN', 'EVENT', 'WEBHOOK-ID', 'TRY', 'ANSWER', 'STATE'],
-      info.recent_deliveries.map((d) => [d.attempted_at, d.type, d.webhook_id, String(d.attempt), d.status_code === null ? (d.error ?? 'no answer') : String(d.status_code), d.state]),
+      info.recent_deliveries.map((d) => [timeText(d.attempted_at, f.io.stdoutIsTTY), d.type, d.webhook_id, String(d.attempt), d.status_code === null ? (d.error ?? 'no answer') : String(d.status_code), d.state]),
     );
   } else if (f.io.stdoutIsTTY) f.io.out('\nNo deliveries yet.');
   return EXIT.ok;
@@ -108,7 +126,10 @@ export async function runWebhookTest(f: Factory): Promise<number> {
     if (attempt) {
       spinner.stop();
       f.io.out(attempt.status_code === null ? `no answer: ${attempt.error}` : `${attempt.status_code} ${attempt.state}`);
-      return EXIT.ok;
+      if (attempt.status_code !== null && attempt.status_code >= 200 && attempt.status_code < 300) return EXIT.ok;
+      if (attempt.error?.includes('not a public address')) f.io.err(`The delivery was refused: ${PRIVATE_HINT}`);
+      else f.io.err('The receiver did not accept the delivery: it is retried on the schedule (see `tn webhook show`).');
+      return EXIT.unavailable;
     }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -4,9 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { TnError } from '../../core/errors.js';
 import { BODY_LIMIT } from '../../core/limits.js';
+import { validationMessage } from '../validation-message.js';
 
 export interface ServerTimeouts {
   headersMs: number;
@@ -63,22 +64,17 @@ export function parseJson(text: string, done: (err: Error | null, body?: unknown
 
 /** The one error handler: every failure leaves as the error shape of API.md §4, never a stack trace. */
 export function sendError(err: FastifyError | TnError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const tn = toTnError(err);
+  const tn = toTnError(err, request);
   if (tn.code === 'internal') request.log.error({ err }, 'unhandled error');
   if (tn.code === 'rate_limited' && !reply.hasHeader('retry-after')) reply.header('retry-after', String(tn.details.retry_after ?? 1));
   return reply.code(tn.status).type('application/json; charset=utf-8').send({ error: tn.toBody() });
 }
 
-function toTnError(err: FastifyError | TnError): TnError {
+function toTnError(err: FastifyError | TnError, request: FastifyRequest): TnError {
   if (err instanceof TnError) return err;
   if (err.validation && err.validation.length) {
-    const v = err.validation[0]!;
-    const where = (err.validationContext === 'querystring' ? 'query ' : '') + 'parameter';
-    const params = v.params as Record<string, unknown>;
-    if (v.keyword === 'required') return new TnError('invalid_request', `The ${where} "${String(params.missingProperty)}" is required.`);
-    if (v.keyword === 'additionalProperties') return new TnError('invalid_request', `Unknown ${where} "${String(params.additionalProperty)}".`);
-    const name = v.instancePath.replace(/^\//, '').replace(/\//g, '.') || (err.validationContext === 'body' ? 'body' : 'value');
-    return new TnError('invalid_request', `The ${where} "${name}" ${v.message ?? 'is invalid'}.`);
+    const context = err.validationContext as keyof FastifySchema | undefined;
+    return new TnError('invalid_request', validationMessage(err.validation, context ? request.routeOptions.schema?.[context] : undefined));
   }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ORDER_ID_HEADER } from '../../client/headers.js';
 import { TnError } from '../../core/errors.js';
 import {
   AgentAnswer,
@@ -42,6 +43,19 @@ function clientGone(reply: FastifyReply): AbortSignal {
   return gone.signal;
 }
 
+/**
+ * A `103 Early Hints` with the order's id as soon as the order exists, long before the long poll
+ * answers: a client whose connection then drops (a server restart) still knows which order it
+ * paid for, and follows or cancels it. Clients that do not read 1xx answers never see it.
+ */
+function announceOrder(reply: FastifyReply, orderId: string): void {
+  try {
+    reply.raw.writeEarlyHints({ link: `</api/v1/order/${encodeURIComponent(orderId)}>; rel="related"`, [ORDER_ID_HEADER]: orderId });
+  } catch {
+    // A response that cannot carry 1xx (an injected test request): the final answer still has the order.
+  }
+}
+
 /** Ordering, waiting, cancelling: each route is one call into the core. */
 export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
@@ -79,7 +93,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return app.core.verify(
         request.accountId,
         { platform, country, timeoutSeconds: timeout_seconds, idempotencyKey: idempotencyKey(request, idempotency_key) },
-        { release: app.release, signal: clientGone(reply) },
+        { release: app.release, signal: clientGone(reply), onOrder: (order) => announceOrder(reply, order.order_id) },
       );
     },
   );
