@@ -3,7 +3,7 @@
  * connection that sees committed data only, and `PRAGMA data_version` to notice other processes.
  */
 import BetterSqlite3 from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database, Repositories, Tx } from '../../core/database.js';
 import { TnError } from '../../core/errors.js';
@@ -57,7 +57,13 @@ function migrate(db: BetterSqlite3.Database): void {
 
 /** Opens (creating if needed) a tn database file and brings its schema up to date. */
 export function openSqlite(file: string, options: SqliteOptions = {}): SqliteDatabase {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    // The file holds webhook secrets, gateway signing keys and upstream API keys: only its owner
+    // may read it. Directories made here are 0700; a new file is 0600, and SQLite gives its -wal
+    // and -shm the file's own mode.
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    if (!options.readonly && !existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  }
   const writer = connect(file, { ...options, migrate: true });
   // An in-memory database is one connection: the reader is the writer.
   let reader = writer;
