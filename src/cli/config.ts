@@ -1,7 +1,8 @@
-import { chmodSync, existsSync } from 'node:fs';
-import Conf from 'conf';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { findCountry } from '../core/catalogue/countries.js';
 import { TnError } from '../core/errors.js';
+import { VERIFY_TIMEOUT } from '../core/limits.js';
 import { configDir } from './paths.js';
 
 interface ConfigShape {
@@ -17,64 +18,92 @@ export const CONFIG_KEYS = {
   endpoint: 'where orders go: `local` (the embedded broker) or a broker URL',
   api_key: 'the API key for the current endpoint (TN_API_KEY overrides it)',
   country: 'default country for orders (ISO code, or `any`)',
-  timeout: 'default seconds `tn verify` waits for a code (30–300)',
+  timeout: `default seconds \`tn verify\` waits for a code (${VERIFY_TIMEOUT.min}–${VERIFY_TIMEOUT.max})`,
 } as const;
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 
 export const isConfigKey = (key: string): key is ConfigKey => Object.hasOwn(CONFIG_KEYS, key);
 
-/** The config file (mode 0600, re-applied on every write since it holds API keys). */
+/**
+ * The config file (mode 0600, re-applied on every write since it holds API keys). Reading it is
+ * on every command's path, so it is read as the JSON it is; conf, with its schema machinery, is
+ * loaded only to write it (atomically).
+ */
 export class Config {
-  private readonly conf: Conf<ConfigShape>;
+  readonly path: string;
+  private data: ConfigShape;
 
-  constructor(dir: string) {
-    this.conf = new Conf<ConfigShape>({ cwd: dir, configName: 'config', configFileMode: 0o600, projectSuffix: '' });
-    this.secure();
+  constructor(private readonly dir: string) {
+    this.path = join(dir, 'config.json');
+    this.data = readConfig(this.path);
   }
 
   static open(env: NodeJS.ProcessEnv): Config {
     return new Config(configDir(env));
   }
 
-  get path(): string {
-    return this.conf.path;
-  }
-
   get endpoint(): string | undefined {
-    return this.conf.get('endpoint');
+    return this.data.endpoint;
   }
 
   apiKeyFor(endpoint: string): string | undefined {
-    return this.conf.get('credentials')?.[endpoint];
+    return this.data.credentials?.[endpoint];
   }
 
-  setApiKey(endpoint: string, key: string | undefined): void {
-    const credentials = { ...this.conf.get('credentials') };
-    if (key === undefined) delete credentials[endpoint];
-    else credentials[endpoint] = key;
-    this.conf.set('credentials', credentials);
-    this.secure();
+  async setApiKey(endpoint: string, key: string | undefined): Promise<void> {
+    await this.write((conf) => {
+      const credentials = { ...conf.get('credentials') };
+      if (key === undefined) delete credentials[endpoint];
+      else credentials[endpoint] = key;
+      conf.set('credentials', credentials);
+    });
   }
 
   get(key: Exclude<ConfigKey, 'api_key'>): string | number | undefined {
-    return this.conf.get(key);
+    return this.data[key];
   }
 
-  set(key: Exclude<ConfigKey, 'api_key'>, value: string | number | undefined): void {
-    if (value === undefined) this.conf.delete(key);
-    else this.conf.set(key, value);
-    this.secure();
+  async set(key: Exclude<ConfigKey, 'api_key'>, value: string | number | undefined): Promise<void> {
+    await this.write((conf) => {
+      if (value === undefined) conf.delete(key);
+      else conf.set(key, value);
+    });
   }
 
-  private secure(): void {
-    if (existsSync(this.conf.path)) chmodSync(this.conf.path, 0o600);
+  private async write(change: (conf: import('conf').default<ConfigShape>) => void): Promise<void> {
+    const { default: Conf } = await import('conf');
+    const conf = new Conf<ConfigShape>({ cwd: this.dir, configName: 'config', configFileMode: 0o600, projectSuffix: '' });
+    change(conf);
+    this.data = { ...conf.store };
+    if (existsSync(this.path)) chmodSync(this.path, 0o600);
   }
+}
+
+/** The file as JSON; none yet (a fresh install) is no settings. A file that is not JSON is an error, never silently dropped. */
+function readConfig(path: string): ConfigShape {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw err;
+  }
+  if (text.trim() === '') return {};
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as ConfigShape;
+  } catch {
+    // Reported below.
+  }
+  throw new TnError('invalid_request', `The config file ${path} is not valid JSON: fix it, or remove it to start afresh.`);
 }
 
 export function parseConfigValue(key: ConfigKey, value: string): string | number {
   if (key === 'timeout') {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 30 || n > 300) throw new TnError('invalid_request', 'timeout must be a whole number of seconds from 30 to 300.');
+    if (!Number.isInteger(n) || n < VERIFY_TIMEOUT.min || n > VERIFY_TIMEOUT.max) {
+      throw new TnError('invalid_request', `timeout must be a whole number of seconds from ${VERIFY_TIMEOUT.min} to ${VERIFY_TIMEOUT.max}.`);
+    }
     return n;
   }
   if (key === 'country') {

@@ -105,7 +105,7 @@ export class Factory {
     const stored = config.apiKeyFor('local');
     // The database decides the sandbox once; every process, first or not, keeps the key it names.
     const { apiKey, created } = await core.sandboxKey(stored);
-    if (apiKey !== stored) config.setApiKey('local', apiKey);
+    if (apiKey !== stored) await config.setApiKey('local', apiKey);
     if (created) this.io.err('Created a local sandbox account with $10.00 of test credit.');
     return EmbeddedBroker.open(core, apiKey);
   }

@@ -1,69 +1,69 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, TnError, isTnError } from '../core/errors.js';
 import type { CommandContext, DefineCommand } from './command.js';
-import { defineAccount } from './commands/account.js';
-import { defineAdmin } from './commands/admin.js';
-import { defineAgent } from './commands/agent.js';
-import { defineAuth } from './commands/auth.js';
-import { defineAvailability } from './commands/availability.js';
-import { defineBatch } from './commands/batch.js';
-import { defineCancel } from './commands/cancel.js';
-import { defineComplete } from './commands/complete.js';
-import { defineCompletion } from './commands/completion.js';
-import { defineConfig } from './commands/config.js';
-import { defineHealth } from './commands/health.js';
-import { defineHelp } from './commands/help.js';
-import { defineListen } from './commands/listen.js';
-import { defineOrder } from './commands/order.js';
-import { defineOrders } from './commands/orders.js';
-import { definePrices } from './commands/prices.js';
-import { defineRetry } from './commands/retry.js';
-import { defineServe } from './commands/serve.js';
-import { defineServices } from './commands/services.js';
-import { defineStatus } from './commands/status.js';
-import { defineUsage } from './commands/usage.js';
-import { defineVerify } from './commands/verify.js';
-import { defineUi } from './commands/ui.js';
-import { defineWait } from './commands/wait.js';
-import { defineVersion } from './commands/version.js';
-import { defineWebhook } from './commands/webhook.js';
 import { Factory } from './factory.js';
 import { processIO, type IO } from './io.js';
 import { attachedHint, printJson } from './output.js';
 import { systemErrorToTnError, type ErrorContext } from './system-errors.js';
 import { VERSION } from './version.js';
 
-const COMMANDS: readonly DefineCommand[] = [
-  defineVerify,
-  defineOrder,
-  defineStatus,
-  defineWait,
-  defineCancel,
-  defineRetry,
-  defineBatch,
-  defineServices,
-  definePrices,
-  defineAvailability,
-  defineOrders,
-  defineAccount,
-  defineUsage,
-  defineAgent,
-  defineAuth,
-  defineHealth,
-  defineWebhook,
-  defineListen,
-  defineConfig,
-  defineServe,
-  defineUi,
-  defineAdmin,
-  defineCompletion,
-  defineComplete,
-  defineHelp,
-  defineVersion,
+type Loader = () => Promise<DefineCommand>;
+
+/**
+ * Every command, by the names it answers to, each loaded only when it runs: a command pays for
+ * its own module alone. Help, suggestions and completion load them all.
+ */
+const COMMANDS: readonly (readonly [names: readonly string[], load: Loader])[] = [
+  [['verify'], async () => (await import('./commands/verify.js')).defineVerify],
+  [['order'], async () => (await import('./commands/order.js')).defineOrder],
+  [['status'], async () => (await import('./commands/status.js')).defineStatus],
+  [['wait'], async () => (await import('./commands/wait.js')).defineWait],
+  [['cancel'], async () => (await import('./commands/cancel.js')).defineCancel],
+  [['retry'], async () => (await import('./commands/retry.js')).defineRetry],
+  [['batch'], async () => (await import('./commands/batch.js')).defineBatch],
+  [['services'], async () => (await import('./commands/services.js')).defineServices],
+  [['prices'], async () => (await import('./commands/prices.js')).definePrices],
+  [['availability'], async () => (await import('./commands/availability.js')).defineAvailability],
+  [['orders'], async () => (await import('./commands/orders.js')).defineOrders],
+  [['account'], async () => (await import('./commands/account.js')).defineAccount],
+  [['usage'], async () => (await import('./commands/usage.js')).defineUsage],
+  [['agent'], async () => (await import('./commands/agent.js')).defineAgent],
+  [['register', 'login', 'logout'], async () => (await import('./commands/auth.js')).defineAuth],
+  [['health'], async () => (await import('./commands/health.js')).defineHealth],
+  [['webhook'], async () => (await import('./commands/webhook.js')).defineWebhook],
+  [['listen'], async () => (await import('./commands/listen.js')).defineListen],
+  [['config'], async () => (await import('./commands/config.js')).defineConfig],
+  [['serve'], async () => (await import('./commands/serve.js')).defineServe],
+  [['ui'], async () => (await import('./commands/ui.js')).defineUi],
+  [['admin'], async () => (await import('./commands/admin.js')).defineAdmin],
+  [['completion'], async () => (await import('./commands/completion.js')).defineCompletion],
+  [['__complete'], async () => (await import('./commands/complete.js')).defineComplete],
+  [['help'], async () => (await import('./commands/help.js')).defineHelp],
+  [['version'], async () => (await import('./commands/version.js')).defineVersion],
 ];
 
-/** Builds the program; `main` runs it. Exposed so completion and tests can walk the command tree. */
-export function buildProgram(io: IO, ctx: CommandContext): Command {
+/** Commands that walk the whole tree (help topics, completion scripts and values): all are loaded for them. */
+const WALKERS = new Set(['help', 'completion', '__complete']);
+
+/** Global options that take a value: the word after them is not the command. */
+const GLOBAL_VALUE_OPTIONS = new Set(['--endpoint']);
+
+/** The command these arguments run, when it is a known one; otherwise undefined (help, a typo, nothing). */
+function commandOf(argv: readonly string[]): (typeof COMMANDS)[number] | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (GLOBAL_VALUE_OPTIONS.has(arg)) i++;
+    else if (arg === '--help' || arg === '-h') return undefined;
+    else if (!arg.startsWith('-')) return WALKERS.has(arg) ? undefined : COMMANDS.find(([names]) => names.includes(arg));
+  }
+  return undefined;
+}
+
+/**
+ * Builds the program; `main` runs it. With `only`, just that command is defined (the rest are not
+ * even loaded); without, every command, for help, suggestions and completion to walk.
+ */
+export async function buildProgram(io: IO, ctx: CommandContext, only?: (typeof COMMANDS)[number]): Promise<Command> {
   const program = new Command('tn')
     .description('Temporary phone numbers and SMS verification codes.\nWith no account and no network, the embedded sandbox broker answers.')
     .version(VERSION, '-V, --version')
@@ -89,7 +89,8 @@ Examples:
 
 Run \`tn help exit-codes\` for exit codes and \`tn help environment\` for environment variables.`,
     );
-  for (const define of COMMANDS) define(program, ctx);
+  const defines = await Promise.all((only ? [only] : COMMANDS).map(([, load]) => load()));
+  for (const define of defines) define(program, ctx);
   for (const cmd of program.commands) applyCommonSettings(cmd, io);
   return program;
 }
@@ -113,7 +114,10 @@ export async function main(argv: readonly string[], io: IO = processIO()): Promi
       exitCode = code;
     },
   };
-  const program = buildProgram(io, ctx);
+  // Plain `tn` on a terminal opens the app; piped or in CI it prints help, as scripts expect.
+  const interactive = io.stdinIsTTY && io.stdoutIsTTY && !io.env.CI;
+  const args = argv.length === 0 ? ['ui'] : argv;
+  const program = await buildProgram(io, ctx, argv.length === 0 && !interactive ? undefined : commandOf(args));
   program.hook('preAction', (_root, action) => {
     const opts = action.optsWithGlobals<{ endpoint?: string; json?: boolean; color?: boolean; quiet?: boolean }>();
     io.color = io.color && opts.color !== false;
@@ -121,8 +125,6 @@ export async function main(argv: readonly string[], io: IO = processIO()): Promi
     factory = new Factory(io, { endpoint: opts.endpoint, json: opts.json === true, color: io.color, quiet: io.quiet });
   });
 
-  // Plain `tn` on a terminal opens the app; piped or in CI it prints help, as scripts expect.
-  const interactive = io.stdinIsTTY && io.stdoutIsTTY && !io.env.CI;
   if (argv.length > 0 && argv.every((a) => a === '--json')) {
     // `--json` promises one JSON document: without a command, that is a usage error.
     printJson(io, { error: new TnError('invalid_request', 'No command given: see `tn --help`.').toBody() });
@@ -132,7 +134,6 @@ export async function main(argv: readonly string[], io: IO = processIO()): Promi
     program.outputHelp();
     return EXIT.ok;
   }
-  const args = argv.length === 0 ? ['ui'] : argv;
   try {
     await program.parseAsync(args, { from: 'user' });
     return exitCode;

@@ -3,7 +3,7 @@
  * the domain modules in dependency order (each given only those before it) and forwards to them;
  * no rule lives here.
  */
-import { Agent } from './agent/answer.js';
+import type { Agent } from './agent/answer.js';
 import { Accounts } from './accounts/accounts.js';
 import { audit, type AuditReport } from './accounts/audit.js';
 import { Ledger } from './accounts/ledger.js';
@@ -96,7 +96,8 @@ export class BrokerCore {
   private readonly webhooks: Webhooks;
   private readonly inboundSms: InboundSms;
   private readonly sourceAdmin: SourceAdmin;
-  private readonly agentAnswers: Agent;
+  /** The agent and its parser, loaded by the first query: no other command pays for its vocabulary. */
+  private agentAnswers: Promise<Agent> | undefined;
 
   constructor(options: CoreOptions) {
     const ctx = new CoreContext(options.db, options.clock ?? systemClock);
@@ -129,7 +130,6 @@ export class BrokerCore {
     this.deliveries = new DeliveryLog(ctx);
     this.inboundSms = new InboundSms(ctx, this.registry, this.life, this.upstreams, options.inboundParser ?? noParser);
     this.sourceAdmin = new SourceAdmin(ctx, this.registry, this.upstreams, this.life);
-    this.agentAnswers = new Agent(ctx, this.accounts, (id) => this.account(id), this.listings, this.pricing, this.router, this.placing, this.verifying);
   }
 
   now(): number {
@@ -264,8 +264,11 @@ export class BrokerCore {
     return this.verifying.within(accountId, request, timeoutMs, control);
   }
 
-  agent(accountId: string, query: unknown, control: { release?: AbortSignal; signal?: AbortSignal } = {}): Promise<AgentAnswer> {
-    return this.agentAnswers.answer(accountId, query, control);
+  async agent(accountId: string, query: unknown, control: { release?: AbortSignal; signal?: AbortSignal } = {}): Promise<AgentAnswer> {
+    this.agentAnswers ??= import('./agent/answer.js').then(
+      ({ Agent }) => new Agent(this.ctx, this.accounts, (id) => this.account(id), this.listings, this.pricing, this.router, this.placing, this.verifying),
+    );
+    return (await this.agentAnswers).answer(accountId, query, control);
   }
 
   // ── due work ──

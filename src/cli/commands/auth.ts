@@ -47,8 +47,8 @@ export async function runRegister(f: Factory): Promise<number> {
       await remote.close();
     }
   }
-  config.setApiKey(endpoint, registration.api_key);
-  config.set('endpoint', endpoint);
+  await config.setApiKey(endpoint, registration.api_key);
+  await config.set('endpoint', endpoint);
   if (f.globals.json) printJson(f.io, registration);
   else if (f.io.stdoutIsTTY) {
     f.io.out(`Registered ${registration.account_id} at ${endpoint} (balance ${usd(registration.balance)}).`);
@@ -68,8 +68,8 @@ export async function runLogin(opts: { key?: string }, f: Factory): Promise<numb
   const endpoint = await f.endpoint();
   const account = await accountFor(f, endpoint, key);
   const config = await f.config();
-  config.setApiKey(endpoint, key);
-  config.set('endpoint', endpoint);
+  await config.setApiKey(endpoint, key);
+  await config.set('endpoint', endpoint);
   if (f.globals.json) printJson(f.io, { endpoint, account_id: account.account_id });
   else f.io.err(`Logged in to ${endpoint} as ${account.account_id} (key ${secretHint(key)}).`);
   return EXIT.ok;
@@ -79,7 +79,7 @@ export async function runLogout(f: Factory): Promise<number> {
   const endpoint = await f.endpoint();
   const config = await f.config();
   const had = config.apiKeyFor(endpoint) !== undefined;
-  config.setApiKey(endpoint, undefined);
+  await config.setApiKey(endpoint, undefined);
   if (f.globals.json) printJson(f.io, { endpoint, logged_out: had });
   else f.io.err(had ? `Forgot the key for ${endpoint}.` : `No key was saved for ${endpoint}.`);
   return EXIT.ok;

@@ -66,8 +66,8 @@ export async function runConfigSet(key: string, raw: string | undefined, f: Fact
   if (!isConfigKey(key)) throw unknownKey(key);
   const config = await f.config();
   const value = raw === undefined ? undefined : parseConfigValue(key, raw);
-  if (key === 'api_key') config.setApiKey(await f.endpoint(), value === undefined ? undefined : String(value));
-  else config.set(key, value);
+  if (key === 'api_key') await config.setApiKey(await f.endpoint(), value === undefined ? undefined : String(value));
+  else await config.set(key, value);
   if (f.globals.json) printJson(f.io, { [key]: key === 'api_key' && value ? secretHint(String(value)) : (value ?? null) });
   return EXIT.ok;
 }
