@@ -12,4 +12,6 @@ export interface Sql {
   run(text: string, ...params: Param[]): Promise<number>;
   /** The clause that claims the rows of `alias` no other transaction holds: `FOR UPDATE OF … SKIP LOCKED` where rows lock, nothing where one writer at a time is the rule. */
   skipLocked(alias: string): string;
+  /** The SQL expression that gives a new order its numeric alias (the sms-activate activation id), unique under concurrent inserts. */
+  readonly nextOrderNumber: string;
 }

@@ -30,6 +30,9 @@ pg.types.setTypeParser(20, (v) => Number(v));
 pg.types.setTypeParser(1700, (v) => Number(v));
 
 class PgSql implements Sql {
+  /** Concurrent transactions each take their own from the sequence, none waiting on another. */
+  readonly nextOrderNumber = "nextval('orders_num_seq')";
+
   skipLocked(alias: string): string {
     return `FOR UPDATE OF ${alias} SKIP LOCKED`;
   }

@@ -233,6 +233,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   ALTER TABLE orders ADD COLUMN num BIGINT;
   UPDATE orders o SET num = r.n FROM (SELECT id, row_number() OVER (ORDER BY created_at, id) AS n FROM orders) r WHERE o.id = r.id;
   CREATE UNIQUE INDEX orders_num ON orders(num);
+  CREATE SEQUENCE orders_num_seq;
+  SELECT setval('orders_num_seq', coalesce((SELECT max(num) FROM orders), 0) + 1, false);
 
   ALTER TABLE upstream_activations ADD COLUMN release_at BIGINT;
   ALTER TABLE upstream_activations ADD COLUMN release_attempts INTEGER NOT NULL DEFAULT 0;

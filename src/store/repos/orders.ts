@@ -79,7 +79,7 @@ export function ordersRepo(sql: Sql): OrdersRepo {
     async insert(o) {
       await sql.run(
         `INSERT INTO orders (id, account_id, platform, country, phone, source, price, status, created_at, expires_at, sms_due_at, num)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, (SELECT coalesce(max(num), 0) + 1 FROM orders))`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ${sql.nextOrderNumber})`,
         o.id, o.accountId, o.platform, o.country, o.phone, o.source, o.price, o.createdAt, o.expiresAt, o.smsDueAt,
       );
     },

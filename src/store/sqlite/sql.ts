@@ -3,6 +3,9 @@ import type { Param, Sql } from '../sql.js';
 
 /** SQLite's side of `Sql`: statements prepared once per connection (compiling costs more than running these small queries). */
 export class SqliteSql implements Sql {
+  /** One writer at a time: the next after the largest is free. */
+  readonly nextOrderNumber = '(SELECT coalesce(max(num), 0) + 1 FROM orders)';
+
   skipLocked(): string {
     return '';
   }
