@@ -213,14 +213,15 @@ export class Upstreams {
     const now = this.ctx.now();
     if (check.state === 'sms' && check.message !== null) {
       const text = check.message;
+      // A code the provider already read is trusted first; the text is read when it gives none (before the unit of work, which only writes).
+      const code = check.code ?? extractCode(text, { platform: due.platform })?.code ?? null;
       await db.transaction(async (tx) => {
         const order = await tx.orders.get(due.orderId);
         // Only while the poll's own lease still holds: another process may have taken the order on.
         if (!order || order.smsDueAt !== lease) return;
         const done = await this.life.acceptSms(tx, order, {
           text,
-          // A code the provider already read is trusted first; the text is read when it gives none.
-          code: check.code ?? extractCode(text, { platform: due.platform })?.code ?? null,
+          code,
           sender: source.name,
           receivedAt: now,
         });

@@ -87,11 +87,13 @@ export class Scheduler {
           return;
         }
         const { text, sender } = sms;
+        // Read before the unit of work: the write lock is held for writing, not for parsing text.
+        const code = extractCode(text, { platform: due.platform })?.code ?? null;
         await this.ctx.db.transaction(async (tx) => {
           const order = await tx.orders.get(due.orderId);
           // Delivered only while it is still the order's pending delivery (another process may have done it).
           if (!order || order.smsDueAt !== due.dueAt) return;
-          await this.life.acceptSms(tx, order, { text, sender, code: extractCode(text, { platform: due.platform })?.code ?? null, receivedAt: due.dueAt });
+          await this.life.acceptSms(tx, order, { text, sender, code, receivedAt: due.dueAt });
         });
       });
       const expired = expiries.map((due) => this.life.endNow(due.orderId, 'expired', due.expiresAt));
