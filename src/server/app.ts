@@ -4,6 +4,7 @@
  * translate HTTP to core calls: every rule lives in the core, shared with the embedded broker.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
@@ -102,6 +103,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.decorate('core', options.core);
   app.decorate('release', options.release ?? new AbortController().signal);
+  // Every open long poll and stream listens to it: thousands of listeners are the normal case, not a leak.
+  setMaxListeners(0, app.release);
   app.decorate('heartbeatMs', options.heartbeatMs ?? 15_000);
   app.decorate('startedAt', Date.now());
   app.decorate('tnVersion', options.version);
