@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { openCore } from '../compose.js';
 import type { DeliveryGuard } from '../core/catalogue/delivery-guard.js';
 import type { SuccessFloor } from '../core/sources/registry.js';
@@ -38,8 +37,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     successFloor: options.successFloor,
   });
   const release = new AbortController();
-  // Every open long poll and stream listens to it: thousands of listeners are the normal case, not a leak.
-  setMaxListeners(0, release.signal);
   const app = await buildApp({
     core,
     version: options.version,
