@@ -6,6 +6,8 @@ import type { Broker } from '../src/core/broker.js';
 import type { BrokerCore } from '../src/core/broker-core.js';
 import { buildApp } from '../src/server/app.js';
 import { failure, tempDir } from './helpers.js';
+import { createPostgres } from './support/postgres.js';
+import { openCore } from '../src/compose.js';
 
 /**
  * One behaviour suite, two brokers: the embedded one (the core in-process) and a real HTTP server
@@ -24,16 +26,36 @@ async function fundedKey(core: BrokerCore, micros: number): Promise<string> {
   return reg.api_key;
 }
 
-const embedded: Setup = async (simulator) => {
+/** The core on a SQLite file, or on a fresh PostgreSQL database dropped on close. */
+type Engine = (simulator: { delayMs?: number; noSmsRate?: number }) => Promise<{ core: BrokerCore; dispose: () => Promise<void> }>;
+
+const sqlite: Engine = async (simulator) => {
   const core = openCoreOnFile(join(tempDir(), 'tn.db'), { simulator });
+  return { core, dispose: () => core.close() };
+};
+
+const postgres: Engine = async (simulator) => {
+  const { url, drop } = await createPostgres();
+  const core = await openCore(url, { simulator });
   return {
-    account: async (micros) => EmbeddedBroker.open(core, await fundedKey(core, micros)),
-    close: () => core.close(),
+    core,
+    dispose: async () => {
+      await core.close();
+      await drop();
+    },
   };
 };
 
-const remote: Setup = async (simulator) => {
-  const core = openCoreOnFile(join(tempDir(), 'tn.db'), { simulator });
+const embedded = (engine: Engine): Setup => async (simulator) => {
+  const { core, dispose } = await engine(simulator);
+  return {
+    account: async (micros) => EmbeddedBroker.open(core, await fundedKey(core, micros)),
+    close: dispose,
+  };
+};
+
+const remote = (engine: Engine): Setup => async (simulator) => {
+  const { core, dispose } = await engine(simulator);
   const app = await buildApp({ core, version: 'test', rateLimits: { perKeyPerSecond: 0, registerPerHour: 0 } });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
@@ -48,7 +70,7 @@ const remote: Setup = async (simulator) => {
     close: async () => {
       await Promise.all(clients.map((c) => c.close()));
       await app.close();
-      await core.close();
+      await dispose();
     },
   };
 };
@@ -56,8 +78,10 @@ const remote: Setup = async (simulator) => {
 const USD = 1_000_000;
 
 describe.each([
-  ['embedded', embedded],
-  ['remote over HTTP', remote],
+  ['embedded', embedded(sqlite)],
+  ['remote over HTTP', remote(sqlite)],
+  ['embedded on PostgreSQL', embedded(postgres)],
+  ['remote over HTTP on PostgreSQL', remote(postgres)],
 ] as const)('broker contract: %s', (_name, setup) => {
   let world: World | undefined;
   const start = async (simulator: { delayMs?: number; noSmsRate?: number } = { delayMs: 20 }): Promise<World> => {

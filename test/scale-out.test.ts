@@ -119,3 +119,83 @@ describe('two tn serve instances on one PostgreSQL', () => {
     await b.exited;
   });
 });
+
+/** A TCP proxy in front of PostgreSQL that a test can cut and restore, as a network or a failover would. */
+async function pgProxy(target: URL): Promise<{ url: (db: string) => string; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
+  const { createServer, connect } = await import('node:net');
+  const sockets = new Set<import('node:net').Socket>();
+  let server = createServer();
+  const port = await new Promise<number>((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as import('node:net').AddressInfo).port));
+  });
+  const serve = (s: import('node:net').Server): void => {
+    s.on('connection', (client) => {
+      const upstream = connect(Number(target.port || 5432), target.hostname);
+      for (const sock of [client, upstream]) {
+        sockets.add(sock);
+        sock.on('close', () => sockets.delete(sock));
+        sock.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+    });
+  };
+  serve(server);
+  return {
+    url: (db) => {
+      const u = new URL(db);
+      u.hostname = '127.0.0.1';
+      u.port = String(port);
+      return u.toString();
+    },
+    async cut() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const sock of sockets) sock.destroy();
+      await closed;
+    },
+    async restore() {
+      server = createServer();
+      serve(server);
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+    },
+    async close() {
+      for (const sock of sockets) sock.destroy();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('an instance that loses PostgreSQL', () => {
+  it('answers 503 unavailable (health: degraded, the CLI exit 8), and recovers by itself when it is back', { timeout: 90_000 }, async ({ onTestFinished }) => {
+    const s = await setup(onTestFinished);
+    const proxy = await pgProxy(new URL(s.url));
+    onTestFinished(() => proxy.close());
+    const db = proxy.url(s.url);
+    const server = await startServe(['--port', '0', '--db', db, '--rate-limit', '0', '--sim-delay', '60000'], s.env);
+    const { auth } = await customer(server, s, '5');
+    const health = async (): Promise<{ status: number; body: Record<string, unknown> }> => {
+      const res = await fetch(`${server.url}${API}/health`);
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const up = await health();
+    expect(up).toMatchObject({ status: 200, body: { status: 'ok', database: 'reachable' } });
+    expect(typeof up.body.instance).toBe('string');
+
+    await proxy.cut();
+    expect(await health()).toMatchObject({ status: 503, body: { status: 'degraded', database: 'unreachable', instance: up.body.instance } });
+    const order = await fetch(`${server.url}${API}/order`, { method: 'POST', headers: auth, body: JSON.stringify({ platform: 'instagram' }) });
+    expect(order.status).toBe(503);
+    expect(((await order.json()) as { error: { code: string } }).error.code).toBe('unavailable');
+    const cli = await runTn(['admin', 'audit', '--db', db], s.env);
+    expect(cli.code).toBe(8);
+
+    await proxy.restore();
+    let back = await health();
+    for (let i = 0; i < 50 && back.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      back = await health();
+    }
+    expect(back).toMatchObject({ status: 200, body: { database: 'reachable', instance: up.body.instance } });
+    const after = await fetch(`${server.url}${API}/order`, { method: 'POST', headers: auth, body: JSON.stringify({ platform: 'instagram' }) });
+    expect(after.status).toBe(201);
+  });
+});

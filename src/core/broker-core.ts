@@ -4,6 +4,7 @@
  * no rule lives here.
  */
 import type { Agent } from './agent/answer.js';
+import { randomUUID } from 'node:crypto';
 import { Accounts } from './accounts/accounts.js';
 import { audit, type AuditReport } from './accounts/audit.js';
 import { Ledger } from './accounts/ledger.js';
@@ -73,6 +74,8 @@ export interface CoreOptions {
 const noParser = (): Promise<InboundParser> => Promise.reject(new TnError('unavailable', 'This broker takes no inbound messages.'));
 
 export class BrokerCore {
+  /** This process's broker among the instances sharing a database (shown by `GET /health`). */
+  readonly instanceId = randomUUID();
   readonly db: Database;
   /** `order`: every order change, in-process; `outbox`: every webhook event, once committed; `alert`: for the operator. */
   readonly events;

@@ -198,7 +198,13 @@ export const WebhookRotated = Type.Object({ secret: Type.String(), previous_secr
 export const Empty = Type.Object({});
 export const OptionalKeyBody = Type.Union([Type.Object({ ...ApiKeyField }, { additionalProperties: false }), Type.Null()]);
 
-export const Health = Type.Object({ status: Type.String(), uptime_seconds: Type.Number(), version: Type.String() });
+export const Health = Type.Object({
+  status: Type.String(),
+  uptime_seconds: Type.Number(),
+  version: Type.String(),
+  database: Type.Optional(Type.String({ description: '`reachable`, or `unreachable` while the database cannot be read' })),
+  instance: Type.Optional(Type.String({ description: 'this server process among the instances sharing a database' })),
+});
 
 export const EventsQuery = Type.Object(
   { last_event_id: Type.Optional(Type.String({ maxLength: 64, description: 'resume after this event (its id, msg_…), like the Last-Event-ID header' })) },

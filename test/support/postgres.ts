@@ -7,7 +7,8 @@ import pg from 'pg';
 
 const ADMIN_URL = process.env.TN_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-export async function freshPostgres(onFinished: (fn: () => Promise<void>) => void): Promise<string> {
+/** A new database, and the way to drop it. */
+export async function createPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `tn_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
@@ -16,16 +17,23 @@ export async function freshPostgres(onFinished: (fn: () => Promise<void>) => voi
   } finally {
     await admin.end();
   }
-  onFinished(async () => {
-    const drop = new pg.Client({ connectionString: ADMIN_URL });
-    await drop.connect();
+  const drop = async (): Promise<void> => {
+    const client = new pg.Client({ connectionString: ADMIN_URL });
+    await client.connect();
     try {
-      await drop.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     } finally {
-      await drop.end();
+      await client.end();
     }
-  });
+  };
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
-  return url.toString();
+  return { url: url.toString(), drop };
+}
+
+/** `createPostgres`, dropped when the test finishes. */
+export async function freshPostgres(onFinished: (fn: () => Promise<void>) => void): Promise<string> {
+  const { url, drop } = await createPostgres();
+  onFinished(drop);
+  return url;
 }

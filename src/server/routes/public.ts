@@ -44,9 +44,9 @@ export const publicRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const uptime = Math.round((Date.now() - app.startedAt) / 1000);
     try {
       await app.core.ping();
-      return { status: 'ok', uptime_seconds: uptime, version: app.tnVersion };
+      return { status: 'ok', uptime_seconds: uptime, version: app.tnVersion, database: 'reachable', instance: app.core.instanceId };
     } catch {
-      return reply.code(503).send({ status: 'degraded', uptime_seconds: uptime, version: app.tnVersion });
+      return reply.code(503).send({ status: 'degraded', uptime_seconds: uptime, version: app.tnVersion, database: 'unreachable', instance: app.core.instanceId });
     }
   });
 };

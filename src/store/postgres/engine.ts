@@ -29,6 +29,16 @@ const RETRYABLE = new Set(['40001', '40P01', '23505']);
 pg.types.setTypeParser(20, (v) => Number(v));
 pg.types.setTypeParser(1700, (v) => Number(v));
 
+/** Failures of the connection itself (not of a statement): the broker is unavailable until PostgreSQL is back. */
+function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string') return err instanceof Error && /Connection terminated|connect/i.test(err.message);
+  return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE'].includes(code);
+}
+
+/** A connection failure as the caller sees it: `unavailable` (HTTP 503, exit 8); any other error as it is. */
+const orUnavailable = (err: unknown): unknown => (isConnectionError(err) ? unavailable(err) : err);
+
 class PgSql implements Sql {
   /** Concurrent transactions each take their own from the sequence, none waiting on another. */
   readonly nextOrderNumber = "nextval('orders_num_seq')";
@@ -52,15 +62,23 @@ class PgSql implements Sql {
   }
 
   async get<R>(text: string, ...params: Param[]): Promise<R | undefined> {
-    return (await this.client.query(PgSql.text(text), params)).rows[0] as R | undefined;
+    return (await this.query(text, params)).rows[0] as R | undefined;
   }
 
   async all<R>(text: string, ...params: Param[]): Promise<R[]> {
-    return (await this.client.query(PgSql.text(text), params)).rows as R[];
+    return (await this.query(text, params)).rows as R[];
   }
 
   async run(text: string, ...params: Param[]): Promise<number> {
-    return (await this.client.query(PgSql.text(text), params)).rowCount ?? 0;
+    return (await this.query(text, params)).rowCount ?? 0;
+  }
+
+  private async query(text: string, params: Param[]): Promise<pg.QueryResult> {
+    try {
+      return await this.client.query(PgSql.text(text), params);
+    } catch (err) {
+      throw orUnavailable(err);
+    }
   }
 }
 
@@ -161,7 +179,7 @@ export class PostgresDatabase implements Database {
           await sleep(Math.random() * 5 * attempt);
           continue;
         }
-        throw err;
+        throw orUnavailable(err);
       }
     }
   }
@@ -230,7 +248,7 @@ export class PostgresDatabase implements Database {
   }
 
   async ping(): Promise<void> {
-    await this.pool.query('SELECT 1');
+    await this.pool.query('SELECT 1').catch((err: unknown) => Promise.reject(orUnavailable(err)));
   }
 
   async close(): Promise<void> {
