@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { Agent, request } from 'undici';
+import { Agent, fetch, request } from 'undici';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tn = join(root, 'bin', 'tn.js');
@@ -116,12 +116,66 @@ try {
   await Promise.allSettled(waits);
   await dispatcher.close();
 
+  // PostgreSQL: the same two routes with one instance, then two instances sharing the database
+  // (load split over both), as ratios against the single SQLite instance above.
+  const pgRows = [];
+  const pgAdmin = process.env.TN_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  let pgClient;
+  try {
+    const { default: pg } = await import('pg');
+    pgClient = new pg.Client({ connectionString: pgAdmin });
+    await pgClient.connect();
+  } catch {
+    pgClient = undefined;
+    progress('PostgreSQL not reachable: its rows are left out');
+  }
+  if (pgClient) {
+    const name = `tn_bench_${Date.now()}`;
+    await pgClient.query(`CREATE DATABASE ${name}`);
+    const pgUrl = Object.assign(new URL(pgAdmin), { pathname: `/${name}` }).toString();
+    try {
+      const serveArgs = [tn, 'serve', '--port', '0', '--db', pgUrl, '--rate-limit', '0', '--register-limit', '0', '--sim-delay', '60000', '-q'];
+      const one = await start(serveArgs, env);
+      const [pgAccount, pgKey] = (await runTn(['register', '--endpoint', one.url])).split('\t');
+      await runTn(['admin', 'credit', pgAccount, '1000000', '--db', pgUrl]);
+      const pgAuth = { authorization: `Bearer ${pgKey}`, 'content-type': 'application/json' };
+      const first = await (await fetch(`${one.url}/api/v1/order`, { method: 'POST', headers: pgAuth, body: JSON.stringify({ platform: 'instagram' }) })).json();
+      const orderLoad = (url, c) => ({
+        url: `${url}/api/v1/order`,
+        method: 'POST',
+        headers: pgAuth,
+        connections: c,
+        requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify({ platform: platforms[i++ % platforms.length] }) }) }],
+      });
+      progress('PostgreSQL, one instance');
+      const getOne = await load(`${one.url}/api/v1/order/${first.order_id}`, { headers: pgAuth });
+      const postOne = await load(orderLoad(one.url, connections).url, orderLoad(one.url, connections));
+      const two = await start(serveArgs, env);
+      progress('PostgreSQL, two instances');
+      const half = connections / 2;
+      const getTwo = (await Promise.all([one, two].map((x) => load(`${x.url}/api/v1/order/${first.order_id}`, { headers: pgAuth, connections: half })))).reduce((a, b) => a + b, 0);
+      const postTwo = (await Promise.all([one, two].map((x) => load(orderLoad(x.url, half).url, orderLoad(x.url, half))))).reduce((a, b) => a + b, 0);
+      await stop(one.child);
+      await stop(two.child);
+      pgRows.push(
+        ['GET /order/:id, PostgreSQL, 1 instance', `${getOne.toFixed(0)} req/s`, `${(getOne / getOrder).toFixed(2)} × SQLite`],
+        ['GET /order/:id, PostgreSQL, 2 instances', `${getTwo.toFixed(0)} req/s`, `${(getTwo / getOrder).toFixed(2)} × SQLite`],
+        ['POST /order, PostgreSQL, 1 instance', `${postOne.toFixed(0)} req/s`, `${(postOne / postOrder).toFixed(2)} × SQLite`],
+        ['POST /order, PostgreSQL, 2 instances', `${postTwo.toFixed(0)} req/s`, `${(postTwo / postOrder).toFixed(2)} × SQLite`],
+      );
+    } finally {
+      await pgClient.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+      await pgClient.end();
+    }
+  }
+
   results.push(
     ['bare node:http, fixed JSON (baseline)', `${baseline.toFixed(0)} req/s`, '1.00'],
     ['GET /api/v1/order/:id', `${getOrder.toFixed(0)} req/s`, (getOrder / baseline).toFixed(2)],
     ['POST /api/v1/order (synchronous=FULL)', `${postOrder.toFixed(0)} req/s`, (postOrder / baseline).toFixed(2)],
     ['SMS arrival → verify answer', `p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms (${latencies.length} verifies)`, ''],
     ['5,000 open verify waits', `RSS ${during.toFixed(0)} MB (idle ${before.toFixed(0)} MB)`, ''],
+    ...pgRows,
   );
   console.log(`\nserver: autocannon, ${connections} connections, ${seconds} s each, node ${process.version}`);
   for (const [name, value, ratio] of results) console.log(`${name.padEnd(40)} ${value.padEnd(44)} ${ratio}`);
