@@ -13,6 +13,8 @@ export interface Spinner {
   update(text: string): void;
   succeed(text: string): void;
   fail(text: string): void;
+  /** A line that stays above the spinner, which goes on spinning. */
+  note(text: string): void;
   stop(): void;
 }
 
@@ -48,7 +50,7 @@ const plain: Style = {
   cyan: (t) => t,
 };
 
-const silentSpinner: Spinner = { update() {}, succeed() {}, fail() {}, stop() {} };
+const silentSpinner: Spinner = { update() {}, succeed() {}, fail() {}, note() {}, stop() {} };
 
 export interface StreamsIO {
   stdin: Readable & { isTTY?: boolean };
@@ -100,6 +102,11 @@ export function createIO(streams: StreamsIO): IO {
         update: (t) => void (spin.text = t),
         succeed: (t) => void spin.succeed(t),
         fail: (t) => void spin.fail(t),
+        note: (t) => {
+          const current = spin.text;
+          spin.stopAndPersist({ symbol: '↻', text: t });
+          spin.start(current);
+        },
         stop: () => void spin.stop(),
       };
     },

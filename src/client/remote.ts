@@ -23,6 +23,7 @@ import type {
 } from '../core/broker.js';
 import { TnError, type ErrorCode } from '../core/errors.js';
 import type { Order } from '../core/orders/order.js';
+import { verifySeconds } from '../core/waiting/verify.js';
 
 export interface RemoteOptions {
   /** The broker's base URL, e.g. `http://127.0.0.1:8787` (a trailing `/api/v1` is fine too). */
@@ -129,7 +130,7 @@ export class RemoteBroker implements Broker {
     return this.call({
       method: 'POST',
       path: '/order',
-      body: { platform: req.platform, country: req.country, idempotency_key: key },
+      body: { platform: req.platform, country: req.country, idempotency_key: key, max_price: req.maxPrice },
       safe: true,
     });
   }
@@ -147,12 +148,12 @@ export class RemoteBroker implements Broker {
   }
 
   async verify(req: VerifyRequest, options: VerifyOptions = {}): Promise<Order> {
-    const timeoutSeconds = req.timeoutSeconds ?? 120;
+    const timeoutSeconds = verifySeconds(req);
     const deadline = Date.now() + timeoutSeconds * 1000;
     const order = await this.call<Order>({
       method: 'POST',
       path: '/verify',
-      body: { platform: req.platform, country: req.country, timeout_seconds: req.timeoutSeconds, idempotency_key: req.idempotencyKey ?? newKey() },
+      body: { platform: req.platform, country: req.country, timeout_seconds: req.timeoutSeconds, idempotency_key: req.idempotencyKey ?? newKey(), max_price: req.maxPrice, attempts: req.attempts, per_attempt_seconds: req.perAttemptSeconds },
       safe: true,
       // The server answers within timeout_seconds + 5 s.
       timeoutMs: (timeoutSeconds + 15) * 1000,
@@ -170,7 +171,7 @@ export class RemoteBroker implements Broker {
     return this.call({
       method: 'POST',
       path: '/batch',
-      body: { orders: items.map((i) => ({ platform: i.platform, country: i.country, idempotency_key: i.idempotencyKey })) },
+      body: { orders: items.map((i) => ({ platform: i.platform, country: i.country, idempotency_key: i.idempotencyKey, max_price: i.maxPrice })) },
       idempotencyKey: newKey(),
       safe: true,
     });

@@ -3,12 +3,14 @@ import { EXIT, TnError, exitCodeFor } from '../../core/errors.js';
 import type { OrderRequest } from '../../core/broker.js';
 import { examples, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
+import { MAX_PRICE_OPTION } from '../max-price.js';
 import { printJson, printTable, usd } from '../output.js';
 
 export interface BatchOptions {
   /** Platforms, or `-` to read them from stdin (one per line or separated by spaces; `platform:country` allowed). */
   platforms: string[];
   country?: string;
+  maxPrice?: number;
 }
 
 export const defineBatch: DefineCommand = (program, ctx) => {
@@ -17,7 +19,10 @@ export const defineBatch: DefineCommand = (program, ctx) => {
     .description('Order up to 20 numbers at once; each item succeeds or fails on its own')
     .argument('<platforms...>', 'platforms (platform or platform:country), or - to read them from stdin')
     .option('-c, --country <code>', 'country for items that do not name one')
-    .action(async (platforms: string[], opts: { country?: string }) => ctx.exit(await runBatch({ platforms, country: opts.country }, ctx.factory())));
+    .option(...MAX_PRICE_OPTION)
+    .action(async (platforms: string[], opts: { country?: string; maxPrice?: number }) =>
+      ctx.exit(await runBatch({ platforms, country: opts.country, maxPrice: opts.maxPrice }, ctx.factory())),
+    );
   examples(cmd, ['tn batch instagram whatsapp telegram', 'tn batch wa:gb wa:us', 'printf "ig\\nwa\\n" | tn batch -', 'tn batch tg tg tg --json | jq ".results[].order.phone"']);
   cmd.addHelpText('after', '\nExit status: 0 when every item was ordered, otherwise the exit code of the first item that failed.\n');
 };
@@ -29,7 +34,7 @@ export async function runBatch(opts: BatchOptions, f: Factory): Promise<number> 
     .filter((w) => w !== '' && !w.startsWith('#'))
     .map((w) => {
       const [platform, country] = w.split(':');
-      return { platform: platform!, country: country || opts.country };
+      return { platform: platform!, country: country || opts.country, maxPrice: opts.maxPrice };
     });
   if (items.length === 0) throw new TnError('invalid_request', 'No platforms given.');
 

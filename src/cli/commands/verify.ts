@@ -1,7 +1,9 @@
 import { EXIT } from '../../core/errors.js';
-import type { Order } from '../../core/orders/order.js';
+import type { VerifiedOrder } from '../../core/broker.js';
 import { examples, integerIn, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
+import { ATTEMPTS_OPTION, PER_ATTEMPT_OPTION, attemptReporter } from '../attempts.js';
+import { MAX_PRICE_OPTION } from '../max-price.js';
 import { noCodeReason, printJson, usd } from '../output.js';
 
 export interface VerifyOptions {
@@ -9,6 +11,9 @@ export interface VerifyOptions {
   country?: string;
   timeoutSeconds?: number;
   idempotencyKey?: string;
+  maxPrice?: number;
+  attempts?: number;
+  perAttempt?: number;
 }
 
 export const defineVerify: DefineCommand = (program, ctx) => {
@@ -19,10 +24,13 @@ export const defineVerify: DefineCommand = (program, ctx) => {
     .option('-c, --country <code>', 'ISO country code, or "any"')
     .option('-t, --timeout <seconds>', 'seconds to wait for the code before the order is refunded (30–300)', integerIn(30, 300, 'timeout'))
     .option('--idempotency-key <key>', 'repeat a verify without paying twice')
-    .action(async (platform: string, opts: { country?: string; timeout?: number; idempotencyKey?: string }) => {
-      ctx.exit(await runVerify({ platform, country: opts.country, timeoutSeconds: opts.timeout, idempotencyKey: opts.idempotencyKey }, ctx.factory()));
+    .option(...MAX_PRICE_OPTION)
+    .option(...ATTEMPTS_OPTION)
+    .option(...PER_ATTEMPT_OPTION)
+    .action(async (platform: string, opts: Omit<VerifyOptions, 'platform' | 'timeoutSeconds'> & { timeout?: number }) => {
+      ctx.exit(await runVerify({ platform, ...opts, timeoutSeconds: opts.timeout }, ctx.factory()));
     });
-  examples(cmd, ['tn verify instagram', 'code=$(tn verify wa --country gb)', 'tn verify telegram --timeout 60 --json']);
+  examples(cmd, ['tn verify instagram', 'code=$(tn verify wa --country gb)', 'tn verify telegram --timeout 60 --json', 'tn verify wa --attempts 3 --per-attempt 60 --timeout 200']);
 };
 
 export async function runVerify(opts: VerifyOptions, f: Factory): Promise<number> {
@@ -35,7 +43,8 @@ export async function runVerify(opts: VerifyOptions, f: Factory): Promise<number
   const abort = new AbortController();
   const onSigint = (): void => abort.abort();
   process.once('SIGINT', onSigint);
-  let order: Order;
+  const attempts = attemptReporter(io, spinner, opts.attempts ?? 1);
+  let order: VerifiedOrder;
   try {
     order = await broker.verify(
       {
@@ -43,10 +52,14 @@ export async function runVerify(opts: VerifyOptions, f: Factory): Promise<number
         country: opts.country ?? (config.get('country') as string | undefined),
         timeoutSeconds: opts.timeoutSeconds ?? (config.get('timeout') as number | undefined),
         idempotencyKey: opts.idempotencyKey,
+        maxPrice: opts.maxPrice,
+        attempts: opts.attempts,
+        perAttemptSeconds: opts.perAttempt,
       },
       {
         signal: abort.signal,
         onOrder: (o) => spinner.update(`Waiting for the SMS on ${o.phone} (${o.platform}, ${usd(o.price)})…`),
+        onAttempt: attempts.onAttempt,
       },
     );
   } catch (err) {
@@ -60,6 +73,7 @@ export async function runVerify(opts: VerifyOptions, f: Factory): Promise<number
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
+  attempts.after(order);
 
   if (order.status === 'completed' && order.code) {
     spinner.succeed(`Code received on ${order.phone} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
