@@ -13,6 +13,7 @@ import { defineConfig } from './commands/config.js';
 import { defineHealth } from './commands/health.js';
 import { defineHelp } from './commands/help.js';
 import { defineListen } from './commands/listen.js';
+import { defineMcp } from './commands/mcp.js';
 import { defineOrder } from './commands/order.js';
 import { defineOrders } from './commands/orders.js';
 import { definePrices } from './commands/prices.js';
@@ -52,6 +53,7 @@ const COMMANDS: readonly DefineCommand[] = [
   defineConfig,
   defineServe,
   defineUi,
+  defineMcp,
   defineAdmin,
   defineCompletion,
   defineHelp,
