@@ -66,6 +66,23 @@ describe('attempts in the core', () => {
     expect((await core.audit()).violations).toEqual([]);
   });
 
+  it('the next attempt goes to another source where routing has one', async () => {
+    const sim = droppingSimulator();
+    const { core } = makeCore({ simulator: { delayMs: 20, noSmsRate: 0.5, random: sim.random } });
+    const { accountId } = await fundedAccount(core, 5_000_000);
+    // Routing prefers the cheaper source; only the attempts' rule sends the second number elsewhere.
+    await core.addSource({ name: 'cheap', kind: 'simulator', cost: 10_000 });
+    await core.addSource({ name: 'dear', kind: 'simulator', cost: 50_000 });
+    const order = await core.verifyWithin(accountId, { platform: 'instagram', country: 'us' }, 20_000, {
+      attempts: 2,
+      perAttemptMs: 200,
+      onAttempt: () => void (sim.state.drop = false),
+    });
+    expect(order.status).toBe('completed');
+    const sources = await Promise.all(order.attempts!.map(async (a) => (await core.db.read.orders.get(a.order_id))!.source));
+    expect(sources).toEqual(['cheap', 'dear']);
+  });
+
   it('the last attempt without SMS expires as a plain verify does; every one is refunded', async () => {
     const sim = droppingSimulator();
     const { core } = makeCore({ simulator: { delayMs: 20, noSmsRate: 0.5, random: sim.random } });

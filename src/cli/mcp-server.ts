@@ -18,9 +18,14 @@ import { EXIT, isTnError } from '../core/errors.js';
 import { PER_ATTEMPT_SECONDS, VERIFY_ATTEMPTS, VERIFY_TIMEOUT } from '../core/limits.js';
 import { formatUsd, toUsd, usdNumberToMicros, type Micros } from '../core/money.js';
 import type { Order } from '../core/orders/order.js';
-import type { McpOptions } from './commands/mcp.js';
 import type { Factory } from './factory.js';
 import { VERSION } from './version.js';
+
+export interface McpOptions {
+  /** USD this server process may spend in all (net of refunds). */
+  maxSpend: number;
+  maxPrice?: number;
+}
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 

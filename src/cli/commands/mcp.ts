@@ -1,12 +1,7 @@
 import { examples, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
 import { maxPriceArgument } from '../max-price.js';
-
-export interface McpOptions {
-  /** USD this server process may spend in all (net of refunds). */
-  maxSpend: number;
-  maxPrice?: number;
-}
+import type { McpOptions } from '../mcp-server.js';
 
 /** Spending cap of one `tn mcp` process when none is given. */
 export const DEFAULT_MAX_SPEND_USD = 2;
