@@ -2,8 +2,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { BIN, ROOT, cleanEnv } from './support/process.js';
+import { afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { BIN, ROOT, cleanEnv, killLeftovers, runTn, startServe } from './support/process.js';
 import { tempDir } from './helpers.js';
 
 // `tn mcp` (issue 17 §3): the real binary as an MCP server over stdio, driven by the SDK's own client.
@@ -11,6 +11,8 @@ import { tempDir } from './helpers.js';
 beforeAll(() => {
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests.');
 });
+
+afterEach(killLeftovers);
 
 interface OrderOut {
   order_id: string;
@@ -91,5 +93,22 @@ describe('tn mcp', () => {
     expect(balance.structuredContent).toMatchObject({ balance: 10, budget: { spent: 0, left: 0.3 } });
     const now = await client.callTool({ name: 'order_number', arguments: { platform: 'whatsapp', country: 'us' } });
     expect(now.isError, JSON.stringify(now.content)).toBeFalsy();
+  });
+
+  it('works against tn serve with the configured key, the cap enforced there the same way', async () => {
+    const dir = tempDir('tn-mcp-serve-');
+    const file = join(dir, 'serve.db');
+    const base = cleanEnv({ TN_CONFIG_DIR: join(dir, 'config'), TN_DATA_DIR: join(dir, 'data') });
+    const server = await startServe(['--port', '0', '--db', file, '--rate-limit', '0', '--sim-delay', '20', '-q'], base);
+    const reg = (await (await fetch(`${server.url}/api/v1/register`, { method: 'POST' })).json()) as { api_key: string; account_id: string };
+    expect((await runTn(['admin', 'credit', reg.account_id, '5', '--db', file], base)).code).toBe(0);
+    const client = await connect(['--max-spend', '0.20'], { TN_ENDPOINT: server.url, TN_API_KEY: reg.api_key });
+    const verified = await client.callTool({ name: 'verify', arguments: { platform: 'instagram', country: 'us' } });
+    expect((verified.structuredContent as { order: OrderOut }).order.status).toBe('completed');
+    const over = await client.callTool({ name: 'order_number', arguments: { platform: 'instagram', country: 'us' } });
+    expect(over.isError).toBe(true);
+    expect((over.content as { text: string }[])[0]!.text).toMatch(/\$0\.12 is more than the \$0\.08 left/);
+    const balance = await client.callTool({ name: 'get_balance', arguments: {} });
+    expect(balance.structuredContent).toMatchObject({ balance: 4.88, budget: { spent: 0.12 } });
   });
 });
