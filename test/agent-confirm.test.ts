@@ -53,7 +53,8 @@ describe('--dry-run prints the quote and spends nothing', () => {
   it('agent --max-price refuses before ordering, piped too', async ({ onTestFinished }) => {
     const box = await makeSandbox(onTestFinished);
     const r = await box.run(['agent', '3 telegram numbers', '--max-price', '0.05']);
-    expect(r.code).toBe(2);
+    // The same refusal as order and verify give for a price above --max-price: price_above_max, exit 4.
+    expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/above your limit of \$0\.05: nothing was ordered/);
     expect(await orderCount(box)).toBe(0);
   });

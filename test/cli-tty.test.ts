@@ -35,13 +35,13 @@ describe('output on a terminal and in a pipe', () => {
     const tty = await run(['services'], { stdoutTTY: true, home, env: { NO_COLOR: '1' } });
     const ttyLines = tty.stdout.trimEnd().split('\n');
     expect(ttyLines[0]).toMatch(/^PLATFORM\s+NAME\s+PRICE\s+YOUR PRICE$/);
-    expect(ttyLines).toHaveLength(34);
+    expect(ttyLines).toHaveLength(35);
     expect(ttyLines[1]).toMatch(/^instagram\s+Instagram\s+\$0\.12\s+\$0\.12$/);
     expect(tty.stdout).not.toContain('\t');
 
     const piped = await run(['services'], { stdoutTTY: false, home });
     const rows = piped.stdout.trimEnd().split('\n');
-    expect(rows).toHaveLength(33);
+    expect(rows).toHaveLength(34);
     expect(rows[0]).toBe('instagram\tInstagram\t$0.12\t$0.12');
   });
 

@@ -464,12 +464,12 @@ describe.concurrent('tn batch', () => {
 });
 
 describe.concurrent('catalogue and account', () => {
-  it('tn services: 33 tab-separated lines piped; --json with your_price', async ({ onTestFinished }) => {
+  it('tn services: 34 tab-separated lines piped; --json with your_price', async ({ onTestFinished }) => {
     const tn = await makeSandbox(onTestFinished);
     const r = await tn.run(['services']);
     expect(r.code, r.stderr).toBe(0);
     const rows = lines(r.stdout);
-    expect(rows).toHaveLength(33);
+    expect(rows).toHaveLength(34);
     for (const row of rows) expect(row).toMatch(/^[a-z]+\t[^\t]+\t\$\d+\.\d{2,6}\t\$\d+\.\d{2,6}$/);
     expect(rows[0]).toBe('instagram\tInstagram\t$0.12\t$0.12');
 
@@ -477,8 +477,8 @@ describe.concurrent('catalogue and account', () => {
       'services',
     ]);
     expect(json.code).toBe(0);
-    expect(json.body).toMatchObject({ service: expect.any(String), total_platforms: 33 });
-    expect(json.body.services).toHaveLength(33);
+    expect(json.body).toMatchObject({ service: expect.any(String), total_platforms: 34 });
+    expect(json.body.services).toHaveLength(34);
     for (const s of json.body.services) {
       expect(s).toEqual({ platform: expect.any(String), name: expect.any(String), price: expect.any(Number), your_price: expect.any(Number) });
       expect(s.your_price).toBe(s.price); // Standard tier: no discount
@@ -486,13 +486,13 @@ describe.concurrent('catalogue and account', () => {
     expect(json.body.services.find((s) => s.platform === 'whatsapp')).toMatchObject({ name: 'WhatsApp', price: 0.25 });
   });
 
-  it('tn availability --json: the 33 platforms', async ({ onTestFinished }) => {
+  it('tn availability --json: the 34 platforms', async ({ onTestFinished }) => {
     const tn = await makeSandbox(onTestFinished);
     const r = await tn.json<{ platforms: { platform: string; success_rate: number | null; stock: number; median_delivery_seconds: number | null }[] }>([
       'availability',
     ]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.body.platforms).toHaveLength(33);
+    expect(r.body.platforms).toHaveLength(34);
     for (const p of r.body.platforms) {
       expect(p).toMatchObject({ platform: expect.any(String), stock: expect.any(Number) });
       expect(p.success_rate === null || (p.success_rate >= 0 && p.success_rate <= 1)).toBe(true);
@@ -501,7 +501,7 @@ describe.concurrent('catalogue and account', () => {
     const services = await tn.json<{ services: { platform: string }[] }>(['services']);
     expect(r.body.platforms.map((p) => p.platform).sort()).toEqual(services.body.services.map((s) => s.platform).sort());
     const piped = await tn.run(['availability']);
-    expect(lines(piped.stdout)).toHaveLength(33);
+    expect(lines(piped.stdout)).toHaveLength(34);
   });
 
   it('tn account --json on a fresh sandbox: the shape of GET /account, $10.00', async ({ onTestFinished }) => {

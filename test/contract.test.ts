@@ -190,12 +190,12 @@ describe.each([
   it('services, availability, account and usage have the API shapes', async () => {
     const broker = await (await start({ delayMs: 0 })).account(USD);
     const services = await broker.services();
-    expect(services).toMatchObject({ service: 'Telenumerus', total_platforms: 33 });
+    expect(services).toMatchObject({ service: 'Telenumerus', total_platforms: 34 });
     expect(services.services.find((s) => s.platform === 'whatsapp')).toEqual({ platform: 'whatsapp', name: 'WhatsApp', price: 0.25, your_price: 0.25 });
     const order = await broker.order({ platform: 'discord' });
     await broker.wait(order.order_id, { timeoutMs: 5000 });
     const availability = await broker.availability();
-    expect(availability.platforms).toHaveLength(33);
+    expect(availability.platforms).toHaveLength(34);
     expect(availability.platforms.find((p) => p.platform === 'discord')).toMatchObject({ success_rate: 1 });
     const account = await broker.account();
     expect(account).toMatchObject({

@@ -332,7 +332,7 @@ describe('tiers, account, usage, availability', () => {
     const unused = availability.platforms.find((p) => p.platform === 'twitch')!;
     expect(unused).toMatchObject({ success_rate: null, median_delivery_seconds: null });
     expect(unused.stock).toBeGreaterThanOrEqual(4000);
-    expect(availability.platforms).toHaveLength(33);
+    expect(availability.platforms).toHaveLength(34);
   });
 });
 

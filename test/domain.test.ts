@@ -70,8 +70,8 @@ describe('tiers', () => {
 });
 
 describe('catalog', () => {
-  it('has 33 platforms with unique ids, names and aliases, priced in whole cents', () => {
-    expect(PLATFORMS).toHaveLength(33);
+  it('has 34 platforms with unique ids, names and aliases, priced in whole cents', () => {
+    expect(PLATFORMS).toHaveLength(34);
     const names = PLATFORMS.flatMap((p) => [p.id, ...p.aliases].map((n) => n.toLowerCase()));
     expect(new Set(names).size).toBe(names.length);
     for (const p of PLATFORMS) expect(p.price % 10_000).toBe(0);

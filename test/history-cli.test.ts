@@ -77,7 +77,7 @@ describe.concurrent('tn prices and tn admin price', () => {
 
     const service = await tn.json<PriceListJson>(['prices', '--by', 'service', '--country', 'gb']);
     expect(service.body).toMatchObject({ by: 'service', country: 'gb' });
-    expect(service.body.items).toHaveLength(33);
+    expect(service.body.items).toHaveLength(34);
     expect(service.body.items.find((i) => i.platform === 'whatsapp')).toMatchObject({ price: 0.4, your_price: 0.4 });
     // With only --platform, --by country is implied.
     expect((await tn.json<PriceListJson>(['prices', '--platform', 'wa'])).body).toMatchObject({ by: 'country', platform: 'whatsapp' });

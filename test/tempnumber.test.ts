@@ -474,7 +474,7 @@ describe('TempNumber upstream', () => {
       await r.core.order(r.accountId, { platform: 'instagram', country: 'us' }); // caches the list at 0.15
       r.fake.setPrice('instagram', 'us', 0.25);
       const err = await failure(r.core.order(r.accountId, { platform: 'instagram', country: 'us' }, { maxPrice: 200_000 }));
-      expect(err.code).toBe('invalid_request');
+      expect(err.code).toBe('price_above_max');
       expect(err.message).toMatch(/above your limit/);
       expect(await balance(r.core, r.accountId)).toBe(4.8);
       // The 409 named the new price; it was checked against the limit before a second try.

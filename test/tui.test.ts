@@ -117,7 +117,7 @@ describe('tn ui: Services', () => {
     expect(f).toMatch(/Platform\s+Price\s+Your price\s+Success\s+Stock\s+Median/);
     expect(f).toMatch(/› Instagram\s+\$0\.12\s+\$0\.12\s+–\s+\d+\s+–/);
     expect(f).toMatch(/WhatsApp\s+\$0\.25\s+\$0\.25/);
-    expect(f).toContain('1–16 of 33');
+    expect(f).toContain('1–16 of 34');
     expect(f).toContain('local · $10.00 · Standard');
     expect(f).toContain('Enter order  / filter  C country');
     expectFits(f, 80, 24);
@@ -133,8 +133,8 @@ describe('tn ui: Services', () => {
     await press(app, 'k', UP, UP);
     expect(selected(frame(app))).toBe('Instagram');
     await press(app, 'G');
-    const f = await waitFor(app, '› Twitch');
-    expect(f).toContain('18–33 of 33');
+    const f = await waitFor(app, '› Other');
+    expect(f).toContain('19–34 of 34');
     expect(f).not.toContain('Instagram');
   });
 
@@ -157,7 +157,7 @@ describe('tn ui: Services', () => {
     await press(app, ESC);
     f = await waitFor(app, '/ to filter');
     expect(f).toContain('Instagram');
-    expect(f).toContain('1–16 of 33');
+    expect(f).toContain('1–16 of 34');
   });
 
   it('keys that arrive together (a paste, a fast typist) are taken one by one', async () => {
@@ -583,7 +583,7 @@ describe('tn ui: terminal', () => {
     expectFits(f, 60, 20);
     expect(f).toMatch(/Platform\s+Price\s+Your price\s+Success\s+Stock\n/);
     resize(app, 100, 30);
-    f = await waitFor(app, '1–22 of 33');
+    f = await waitFor(app, '1–22 of 34');
     expect(f).toContain('Median');
     expectFits(f, 100, 30);
     resize(app, 50, 14);

@@ -24,7 +24,7 @@ import type {
 import { TnError, type ErrorCode } from '../core/errors.js';
 import { ORDER_ID_HEADER } from './headers.js';
 import type { Order } from '../core/orders/order.js';
-import { VERIFY_TIMEOUT } from '../core/limits.js';
+import { verifySeconds } from '../core/waiting/verify.js';
 
 export interface RemoteOptions {
   /** The broker's base URL, e.g. `http://127.0.0.1:8787` (a trailing `/api/v1` is fine too). */
@@ -133,7 +133,7 @@ export class RemoteBroker implements Broker {
     return this.call({
       method: 'POST',
       path: '/order',
-      body: { platform: req.platform, country: req.country, idempotency_key: key },
+      body: { platform: req.platform, country: req.country, idempotency_key: key, max_price: req.maxPrice },
       safe: true,
     });
   }
@@ -157,7 +157,7 @@ export class RemoteBroker implements Broker {
    * deadline (or on abort) cancels it, so that a verify ends with a code or a refund as it promises.
    */
   async verify(req: VerifyRequest, options: VerifyOptions = {}): Promise<Order> {
-    const timeoutSeconds = req.timeoutSeconds ?? VERIFY_TIMEOUT.default;
+    const timeoutSeconds = verifySeconds(req);
     const deadline = Date.now() + timeoutSeconds * 1000;
     const key = req.idempotencyKey ?? newKey();
     let known: string | undefined;
@@ -174,7 +174,15 @@ export class RemoteBroker implements Broker {
         order = await this.call<Order>({
           method: 'POST',
           path: '/verify',
-          body: { platform: req.platform, country: req.country, timeout_seconds: req.timeoutSeconds, idempotency_key: key },
+          body: {
+            platform: req.platform,
+            country: req.country,
+            timeout_seconds: req.timeoutSeconds,
+            idempotency_key: key,
+            max_price: req.maxPrice,
+            attempts: req.attempts,
+            per_attempt_seconds: req.perAttemptSeconds,
+          },
           safe: true,
           // The server answers within timeout_seconds + 5 s.
           timeoutMs: (timeoutSeconds + 15) * 1000,
@@ -226,7 +234,7 @@ export class RemoteBroker implements Broker {
     return this.call({
       method: 'POST',
       path: '/batch',
-      body: { orders: items.map((i) => ({ platform: i.platform, country: i.country, idempotency_key: i.idempotencyKey })) },
+      body: { orders: items.map((i) => ({ platform: i.platform, country: i.country, idempotency_key: i.idempotencyKey, max_price: i.maxPrice })) },
       idempotencyKey: newKey(),
       safe: true,
     });

@@ -22,6 +22,7 @@ import type {
   ServicesList,
   Usage,
   VerifyRequest,
+  VerifiedOrder,
   WebhookInfo,
 } from './broker.js';
 import { AccountGuard, DEFAULT_DELIVERY_GUARD, type DeliveryGuard } from './catalogue/delivery-guard.js';
@@ -48,7 +49,7 @@ import { SourceRegistry, type SuccessFloor } from './sources/registry.js';
 import { Router } from './sources/routing.js';
 import { Upstreams } from './sources/upstream.js';
 import { Scheduler } from './waiting/scheduler.js';
-import { Verifying, type VerifyControl } from './waiting/verify.js';
+import { Verifying, type AttemptPlan, type VerifyControl } from './waiting/verify.js';
 import { Waiting, type WaitSettings } from './waiting/waiting.js';
 import { DeliveryLog } from './webhooks/delivery.js';
 import { Webhooks } from './webhooks/settings.js';
@@ -258,12 +259,12 @@ export class BrokerCore {
     return toOrderView(await this.waiting.until(rec.id, settings));
   }
 
-  verify(accountId: string, request: VerifyRequest, control: VerifyControl = {}): Promise<Order> {
+  verify(accountId: string, request: VerifyRequest, control: VerifyControl = {}): Promise<VerifiedOrder> {
     return this.verifying.verify(accountId, request, control);
   }
 
   /** `verify` without the API's bounds on the timeout: for the embedded broker's own callers and tests. */
-  verifyWithin(accountId: string, request: OrderRequest, timeoutMs: number, control: VerifyControl & OrderLimits = {}): Promise<Order> {
+  verifyWithin(accountId: string, request: OrderRequest, timeoutMs: number, control: VerifyControl & OrderLimits & AttemptPlan = {}): Promise<VerifiedOrder> {
     return this.verifying.within(accountId, request, timeoutMs, control);
   }
 

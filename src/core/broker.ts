@@ -21,7 +21,7 @@ export interface Broker {
   /** Resolves once the order leaves `active` or `timeoutMs` passes; the order is returned as it then is. */
   wait(orderId: string, options?: WaitOptions): Promise<Order>;
   /** Order, wait for the code; on timeout or abort the order is ended with a refund. */
-  verify(request: VerifyRequest, options?: VerifyOptions): Promise<Order>;
+  verify(request: VerifyRequest, options?: VerifyOptions): Promise<VerifiedOrder>;
   batch(items: OrderRequest[]): Promise<BatchResult>;
   agent(query: string): Promise<AgentAnswer>;
   /** Price list: every country for one platform (`by: 'country'`) or every platform in one country (`by: 'service'`). */
@@ -61,11 +61,40 @@ export interface OrderRequest {
   platform: string;
   country?: string;
   idempotencyKey?: string;
+  /** USD: refuse with `price_above_max`, charging nothing, if this account's price is higher. */
+  maxPrice?: number;
 }
 
 export interface VerifyRequest extends OrderRequest {
-  /** 30–300, default 120 (API.md §5). */
+  /** The whole verify, every attempt included: 30–300, default 120, or with attempts their sum up to 300 (API.md §5). */
   timeoutSeconds?: number;
+  /** Numbers tried in turn when one gets no SMS (`VERIFY_ATTEMPTS`, default 1). */
+  attempts?: number;
+  /** How long each attempt waits for its SMS (`PER_ATTEMPT_SECONDS`, default 60). */
+  perAttemptSeconds?: number;
+}
+
+/** One number tried by a verify with attempts: how it ended, and what came back. */
+export interface VerifyAttempt {
+  order_id: string;
+  phone: string;
+  price: number;
+  /** `completed`; `no_sms` (its time ran out, cancelled and refunded); or the order's own end: `cancelled` (interrupted), `expired`, `failed`. */
+  outcome: 'completed' | 'no_sms' | 'cancelled' | 'expired' | 'failed';
+  /** USD given back for this number (0 when none). */
+  refund: number;
+}
+
+/** What `verify` answers: the final order, and with `attempts` requested every number it tried. */
+export type VerifiedOrder = Order & { attempts?: VerifyAttempt[] };
+
+/** An attempt that got no SMS, told before the next number is ordered. */
+export interface AttemptStep {
+  attempt: VerifyAttempt;
+  /** 1-based number of the attempt that just ended, and how many may be made. */
+  index: number;
+  of: number;
+  waitedSeconds: number;
 }
 
 export interface WaitOptions {
@@ -77,6 +106,8 @@ export interface VerifyOptions {
   signal?: AbortSignal;
   /** Called once the number is assigned, before the code arrives: lets a UI show the phone while it waits. */
   onOrder?: (order: Order) => void;
+  /** Called when an attempt got no SMS in time and another number is about to be ordered. */
+  onAttempt?: (step: AttemptStep) => void;
 }
 
 export interface Registration {

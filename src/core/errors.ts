@@ -12,6 +12,7 @@ export const ERRORS = {
   unauthorized: { status: 401, exit: 3 },
   forbidden: { status: 403, exit: 3 },
   insufficient_balance: { status: 402, exit: 4 },
+  price_above_max: { status: 402, exit: 4 },
   not_found: { status: 404, exit: 6 },
   order_not_active: { status: 409, exit: 9 },
   payload_too_large: { status: 413, exit: 2 },
@@ -44,7 +45,7 @@ export const EXIT_CODE_HELP: ReadonlyArray<readonly [number, string]> = [
   [EXIT.bug, 'unexpected error (a bug)'],
   [EXIT.usage, 'usage error: unknown command or option, invalid argument (also a 400 from the broker, such as an unknown platform, and 413)'],
   [EXIT.auth, 'not authenticated (401), not allowed (403) or no API key configured'],
-  [EXIT.balance, 'insufficient balance (402)'],
+  [EXIT.balance, 'insufficient balance (402); also price_above_max, a price above your --max-price'],
   [EXIT.noCode, 'no code: the wait timed out, the order expired, was cancelled or failed'],
   [EXIT.notFound, 'not found (404)'],
   [EXIT.rateLimited, "rate limited (429) after the client's own retries; also delivery_rate_low, orders paused where recent ones got no SMS"],
@@ -101,9 +102,13 @@ export function isTnError(err: unknown): err is TnError {
 export const exitCodeFor = (code: string): number =>
   Object.hasOwn(ERRORS, code) ? ERRORS[code as ErrorCode].exit : EXIT.bug;
 
-/** The refusal of an order whose price is above the customer's limit (the agent's "under $0.20"). */
+/**
+ * The refusal of an order whose price is above the customer's limit (`max_price`, the agent's
+ * "under $0.20", sms-activate's `maxPrice`), before anything is charged. A 402 like a short
+ * balance: the request is well formed, the money it allows is not enough.
+ */
 export function aboveLimit(price: Micros, limit: Micros): TnError {
-  return new TnError('invalid_request', `The price ${formatUsd(price)} is above your limit of ${formatUsd(limit)}: nothing was ordered.`, {
+  return new TnError('price_above_max', `The price ${formatUsd(price)} is above your limit of ${formatUsd(limit)}: nothing was ordered.`, {
     limit: toUsd(limit),
     price: toUsd(price),
   });

@@ -5,6 +5,10 @@
 
 /** `POST /verify`'s `timeout_seconds` (API.md §5). */
 export const VERIFY_TIMEOUT = { min: 30, max: 300, default: 120 } as const;
+/** `verify --attempts` / `attempts`: numbers tried in turn by one verify (issue 17 §1). */
+export const VERIFY_ATTEMPTS = { min: 1, max: 10, default: 1 } as const;
+/** `--per-attempt` / `per_attempt_seconds`: how long each of those numbers gets for its SMS. */
+export const PER_ATTEMPT_SECONDS = { min: 30, max: 300, default: 60 } as const;
 /** The server never holds a verify past its timeout plus this. */
 export const VERIFY_GRACE_MS = 5_000;
 /** Items of one `POST /batch`. */

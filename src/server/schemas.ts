@@ -1,5 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import { IDEMPOTENCY_KEY_MAX, ORDER_ID_MAX, ORDER_ID_PATTERN, VERIFY_TIMEOUT } from '../core/limits.js';
+import { IDEMPOTENCY_KEY_MAX, ORDER_ID_MAX, ORDER_ID_PATTERN, PER_ATTEMPT_SECONDS, VERIFY_ATTEMPTS, VERIFY_TIMEOUT } from '../core/limits.js';
 
 /**
  * The JSON schemas of the HTTP API. Routes validate and serialise with them, and the OpenAPI
@@ -14,7 +14,7 @@ export const ErrorBody = Type.Object(
   {
     error: Type.Object(
       {
-        code: Type.String({ description: 'invalid_request, unknown_platform, unknown_country, batch_too_large, unauthorized, insufficient_balance, not_found, order_not_active, payload_too_large, idempotency_key_reused, rate_limited, delivery_rate_low, no_numbers, unavailable; forbidden on the inbound endpoint' }),
+        code: Type.String({ description: 'invalid_request, unknown_platform, unknown_country, batch_too_large, unauthorized, insufficient_balance, price_above_max, not_found, order_not_active, payload_too_large, idempotency_key_reused, rate_limited, delivery_rate_low, no_numbers, unavailable; forbidden on the inbound endpoint' }),
         message: Type.String(),
         status: Type.Integer(),
       },
@@ -44,6 +44,22 @@ export const Order = Type.Object(
 );
 
 const OrderRef = Type.Ref(Order);
+
+/** `POST /verify`'s answer: the order, and with `attempts` asked for, every number it tried. */
+export const VerifyAnswer = Type.Object({
+  ...Order.properties,
+  attempts: Type.Optional(
+    Type.Array(
+      Type.Object({
+        order_id: Type.String(),
+        phone: Type.String(),
+        price: Usd,
+        outcome: Type.Union([Type.Literal('completed'), Type.Literal('no_sms'), Type.Literal('cancelled'), Type.Literal('expired'), Type.Literal('failed')]),
+        refund: Usd,
+      }),
+    ),
+  ),
+});
 const ErrorRef = Type.Ref(ErrorBody);
 
 /** Every authenticated body may carry the key itself (the seed's third way). */
@@ -51,9 +67,10 @@ const ApiKeyField = { api_key: Type.Optional(Type.String({ maxLength: 200 })) };
 const IdempotencyKey = Type.String({ minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX });
 const PlatformField = Type.String({ minLength: 1, maxLength: 64, description: 'platform id or alias, e.g. instagram, wa' });
 const CountryField = Type.String({ minLength: 1, maxLength: 64, description: 'ISO 3166-1 alpha-2, a country name, or "any"' });
+const MaxPriceField = Type.Number({ exclusiveMinimum: 0, description: 'USD: refused with 402 price_above_max, nothing charged, if the price for this account is higher' });
 
 export const OrderBody = Type.Object(
-  { platform: PlatformField, country: Type.Optional(CountryField), idempotency_key: Type.Optional(IdempotencyKey), ...ApiKeyField },
+  { platform: PlatformField, country: Type.Optional(CountryField), idempotency_key: Type.Optional(IdempotencyKey), max_price: Type.Optional(MaxPriceField), ...ApiKeyField },
   { additionalProperties: false },
 );
 
@@ -61,8 +78,22 @@ export const VerifyBody = Type.Object(
   {
     platform: PlatformField,
     country: Type.Optional(CountryField),
-    timeout_seconds: Type.Optional(Type.Integer({ minimum: VERIFY_TIMEOUT.min, maximum: VERIFY_TIMEOUT.max, default: VERIFY_TIMEOUT.default })),
+    // No schema default: without attempts the core's is 120, with attempts their time over all of them.
+    timeout_seconds: Type.Optional(
+      Type.Integer({
+        minimum: VERIFY_TIMEOUT.min,
+        maximum: VERIFY_TIMEOUT.max,
+        description: `the whole verify, every attempt included; default ${VERIFY_TIMEOUT.default}, or with attempts attempts × per_attempt_seconds up to ${VERIFY_TIMEOUT.max}`,
+      }),
+    ),
     idempotency_key: Type.Optional(IdempotencyKey),
+    max_price: Type.Optional(MaxPriceField),
+    attempts: Type.Optional(
+      Type.Integer({ minimum: VERIFY_ATTEMPTS.min, maximum: VERIFY_ATTEMPTS.max, description: `numbers tried in turn when one gets no SMS (default ${VERIFY_ATTEMPTS.default})` }),
+    ),
+    per_attempt_seconds: Type.Optional(
+      Type.Integer({ minimum: PER_ATTEMPT_SECONDS.min, maximum: PER_ATTEMPT_SECONDS.max, description: `how long each number waits for its SMS (default ${PER_ATTEMPT_SECONDS.default})` }),
+    ),
     ...ApiKeyField,
   },
   { additionalProperties: false },
@@ -71,7 +102,10 @@ export const VerifyBody = Type.Object(
 export const BatchBody = Type.Object(
   {
     orders: Type.Array(
-      Type.Object({ platform: PlatformField, country: Type.Optional(CountryField), idempotency_key: Type.Optional(IdempotencyKey) }, { additionalProperties: false }),
+      Type.Object(
+        { platform: PlatformField, country: Type.Optional(CountryField), idempotency_key: Type.Optional(IdempotencyKey), max_price: Type.Optional(MaxPriceField) },
+        { additionalProperties: false },
+      ),
     ),
     ...ApiKeyField,
   },

@@ -76,7 +76,7 @@ export const USD = 1_000_000;
 export const ERROR_CODES: Readonly<Record<number, readonly string[]>> = {
   400: ['invalid_request', 'unknown_platform', 'unknown_country', 'batch_too_large'],
   401: ['unauthorized'],
-  402: ['insufficient_balance'],
+  402: ['insufficient_balance', 'price_above_max'],
   // Not in API.md §4: the inbound endpoint of issue 7 refuses a gateway whose signature fails.
   403: ['forbidden'],
   404: ['not_found'],

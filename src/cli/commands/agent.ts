@@ -1,10 +1,10 @@
 import { parseAgentQuery } from '../../core/agent/parse.js';
 import { EXIT, aboveLimit, exitCodeFor } from '../../core/errors.js';
-import { MICROS_PER_USD, parseUsd } from '../../core/money.js';
-import { InvalidArgumentError } from 'commander';
+import { MICROS_PER_USD, fromUsd } from '../../core/money.js';
 import { examples, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
 import { orderLine, printJson } from '../output.js';
+import { MAX_PRICE_OPTION } from '../max-price.js';
 import { confirm } from '../prompt.js';
 import { buildQuote, printQuote, quoteSentence } from '../quote.js';
 
@@ -13,7 +13,7 @@ export interface AgentOptions {
   /** Skip the question on a terminal. */
   yes?: boolean;
   dryRun?: boolean;
-  /** Micro-USD: refuse before anything is ordered when a number costs more. */
+  /** USD, as `--max-price` gives it: refuse before anything is ordered when a number costs more. */
   maxPrice?: number;
 }
 
@@ -24,7 +24,7 @@ export const defineAgent: DefineCommand = (program, ctx) => {
     .argument('<query...>', 'what you need, e.g. "3 telegram numbers from the UK under $0.50"')
     .option('-y, --yes', 'on a terminal, order without asking first')
     .option('--dry-run', 'print what it understood and the quote, and order nothing')
-    .option('--max-price <usd>', 'order nothing if a number costs more than this', parseMaxPrice)
+    .option(...MAX_PRICE_OPTION)
     .action(async (words: string[], opts: { yes?: boolean; dryRun?: boolean; maxPrice?: number }) =>
       ctx.exit(await runAgent({ query: words.join(' '), ...opts }, ctx.factory())),
     );
@@ -36,12 +36,6 @@ export const defineAgent: DefineCommand = (program, ctx) => {
     "tn agent \"what's my balance\" --json",
   ]);
 };
-
-function parseMaxPrice(value: string): number {
-  const micros = parseUsd(value);
-  if (micros === null || micros <= 0) throw new InvalidArgumentError('a price in USD, e.g. 0.50 or $0.50');
-  return micros;
-}
 
 export async function runAgent(opts: AgentOptions, f: Factory): Promise<number> {
   const broker = await f.broker();
@@ -60,7 +54,7 @@ export async function runAgent(opts: AgentOptions, f: Factory): Promise<number> 
         return EXIT.ok;
       }
       const unit = Math.max(...quote.items.map((i) => Math.round(i.price * MICROS_PER_USD)));
-      if (opts.maxPrice !== undefined && unit > opts.maxPrice) throw aboveLimit(unit, opts.maxPrice);
+      if (opts.maxPrice !== undefined && unit > fromUsd(opts.maxPrice)) throw aboveLimit(unit, fromUsd(opts.maxPrice));
       if (interactive && !opts.yes) {
         const what = parsed.intent === 'verify' ? 'Order and wait for the code' : 'Order';
         if (!(await confirm(f.io, `Understood: ${quoteSentence(quote)}. ${what}?`))) {

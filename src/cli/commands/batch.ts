@@ -6,12 +6,14 @@ import { examples, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
 import { printJson, printTable, usd } from '../output.js';
 import { buildQuote, printQuote } from '../quote.js';
+import { MAX_PRICE_OPTION } from '../max-price.js';
 
 export interface BatchOptions {
   /** Platforms, or `-` to read them from stdin (one per line or separated by spaces; `platform:country` allowed). */
   platforms: string[];
   country?: string;
   dryRun?: boolean;
+  maxPrice?: number;
 }
 
 export const defineBatch: DefineCommand = (program, ctx) => {
@@ -21,8 +23,9 @@ export const defineBatch: DefineCommand = (program, ctx) => {
     .argument('<platforms...>', 'platforms (platform or platform:country), or - to read them from stdin')
     .option('-c, --country <code>', 'country for items that do not name one')
     .option('--dry-run', 'print the quote (price for this account, balance after, median delivery time) and order nothing')
-    .action(async (platforms: string[], opts: { country?: string; dryRun?: boolean }) =>
-      ctx.exit(await runBatch({ platforms, country: opts.country, dryRun: opts.dryRun }, ctx.factory())),
+    .option(...MAX_PRICE_OPTION)
+    .action(async (platforms: string[], opts: { country?: string; dryRun?: boolean; maxPrice?: number }) =>
+      ctx.exit(await runBatch({ platforms, country: opts.country, dryRun: opts.dryRun, maxPrice: opts.maxPrice }, ctx.factory())),
     );
   examples(cmd, ['tn batch instagram whatsapp telegram', 'tn batch wa:gb wa:us', 'printf "ig\\nwa\\n" | tn batch -', 'tn batch tg tg tg --json | jq ".results[].order.phone"', 'tn batch tg tg wa:gb --dry-run']);
   cmd.addHelpText('after', '\nExit status: 0 when every item was ordered, otherwise the exit code of the first item that failed.\n');
@@ -35,7 +38,7 @@ export async function runBatch(opts: BatchOptions, f: Factory): Promise<number> 
     .filter((w) => w !== '' && !w.startsWith('#'))
     .map((w) => {
       const [platform, country] = w.split(':');
-      return { platform: platform!, country: country || opts.country };
+      return { platform: platform!, country: country || opts.country, maxPrice: opts.maxPrice };
     });
   if (items.length === 0) throw new TnError('invalid_request', 'No platforms given.');
   if (opts.dryRun) {

@@ -2,6 +2,7 @@ import { EXIT } from '../../core/errors.js';
 import { examples, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
 import { buildQuote, printQuote } from '../quote.js';
+import { MAX_PRICE_OPTION } from '../max-price.js';
 import { describeOrder, printJson } from '../output.js';
 
 export interface OrderOptions {
@@ -9,6 +10,7 @@ export interface OrderOptions {
   country?: string;
   idempotencyKey?: string;
   dryRun?: boolean;
+  maxPrice?: number;
 }
 
 export const defineOrder: DefineCommand = (program, ctx) => {
@@ -19,7 +21,8 @@ export const defineOrder: DefineCommand = (program, ctx) => {
     .option('-c, --country <code>', 'ISO country code, or "any"')
     .option('--idempotency-key <key>', 'repeat an order without paying twice')
     .option('--dry-run', 'print the quote (price for this account, balance after, median delivery time) and order nothing')
-    .action(async (platform: string, opts: { country?: string; idempotencyKey?: string; dryRun?: boolean }) => {
+    .option(...MAX_PRICE_OPTION)
+    .action(async (platform: string, opts: { country?: string; idempotencyKey?: string; dryRun?: boolean; maxPrice?: number }) => {
       ctx.exit(await runOrder({ platform, ...opts }, ctx.factory()));
     });
   examples(cmd, ['tn order whatsapp --country us', 'tn order ig --json | jq -r .order_id', 'read id phone < <(tn order telegram)', 'tn order telegram --country gb --dry-run']);
@@ -38,6 +41,7 @@ export async function runOrder(opts: OrderOptions, f: Factory): Promise<number> 
     platform: opts.platform,
     country,
     idempotencyKey: opts.idempotencyKey,
+    maxPrice: opts.maxPrice,
   });
   if (f.globals.json) printJson(io, order);
   else if (io.stdoutIsTTY) {

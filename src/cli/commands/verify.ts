@@ -1,9 +1,11 @@
 import { EXIT, isTnError } from '../../core/errors.js';
-import type { Broker } from '../../core/broker.js';
+import type { Broker, VerifiedOrder } from '../../core/broker.js';
 import type { Order } from '../../core/orders/order.js';
 import { examples, integerIn, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
 import { buildQuote, printQuote } from '../quote.js';
+import { ATTEMPTS_OPTION, PER_ATTEMPT_OPTION, attemptReporter } from '../attempts.js';
+import { MAX_PRICE_OPTION } from '../max-price.js';
 import { SIGNAL_EXIT, watchInterrupts, type StopSignal } from '../interrupt.js';
 import { attachHint, noCodeReason, platformName, printJson, strandedOrderHint, usd } from '../output.js';
 import { VERIFY_TIMEOUT } from '../../core/limits.js';
@@ -14,6 +16,9 @@ export interface VerifyOptions {
   timeoutSeconds?: number;
   idempotencyKey?: string;
   dryRun?: boolean;
+  maxPrice?: number;
+  attempts?: number;
+  perAttempt?: number;
 }
 
 export const defineVerify: DefineCommand = (program, ctx) => {
@@ -25,12 +30,19 @@ export const defineVerify: DefineCommand = (program, ctx) => {
     .option('-t, --timeout <seconds>', `seconds to wait for the code before the order is refunded (${VERIFY_TIMEOUT.min}–${VERIFY_TIMEOUT.max})`, integerIn(VERIFY_TIMEOUT.min, VERIFY_TIMEOUT.max, 'timeout'))
     .option('--idempotency-key <key>', 'repeat a verify without paying twice')
     .option('--dry-run', 'print the quote (price for this account, balance after, median delivery time) and order nothing')
-    .action(async (platform: string, opts: { country?: string; timeout?: number; idempotencyKey?: string; dryRun?: boolean }) => {
-      ctx.exit(
-        await runVerify({ platform, country: opts.country, timeoutSeconds: opts.timeout, idempotencyKey: opts.idempotencyKey, dryRun: opts.dryRun }, ctx.factory()),
-      );
+    .option(...MAX_PRICE_OPTION)
+    .option(...ATTEMPTS_OPTION)
+    .option(...PER_ATTEMPT_OPTION)
+    .action(async (platform: string, opts: Omit<VerifyOptions, 'platform' | 'timeoutSeconds'> & { timeout?: number }) => {
+      ctx.exit(await runVerify({ platform, ...opts, timeoutSeconds: opts.timeout }, ctx.factory()));
     });
-  examples(cmd, ['tn verify instagram', 'code=$(tn verify wa --country gb)', 'tn verify telegram --timeout 60 --json', 'tn verify whatsapp --country us --dry-run']);
+  examples(cmd, [
+    'tn verify instagram',
+    'code=$(tn verify wa --country gb)',
+    'tn verify telegram --timeout 60 --json',
+    'tn verify whatsapp --country us --dry-run',
+    'tn verify wa --attempts 3 --per-attempt 60 --timeout 200',
+  ]);
 };
 
 export async function runVerify(opts: VerifyOptions, f: Factory): Promise<number> {
@@ -49,7 +61,8 @@ export async function runVerify(opts: VerifyOptions, f: Factory): Promise<number
   const interrupts = watchInterrupts(io);
   let placed: Order | undefined;
   let clock: NodeJS.Timeout | undefined;
-  let order: Order;
+  const attempts = attemptReporter(io, spinner, opts.attempts ?? 1);
+  let order: VerifiedOrder;
   try {
     order = await broker.verify(
       {
@@ -57,6 +70,9 @@ export async function runVerify(opts: VerifyOptions, f: Factory): Promise<number
         country,
         timeoutSeconds,
         idempotencyKey: opts.idempotencyKey,
+        maxPrice: opts.maxPrice,
+        attempts: opts.attempts,
+        perAttemptSeconds: opts.perAttempt,
       },
       {
         signal: interrupts.signal,
@@ -70,6 +86,7 @@ export async function runVerify(opts: VerifyOptions, f: Factory): Promise<number
           // A live clock only where the spinner animates: elsewhere each second would be a new line.
           if (io.animate) clock = setInterval(() => spinner.update(waiting()), 1000);
         },
+        onAttempt: attempts.onAttempt,
       },
     );
   } catch (err) {
@@ -83,6 +100,7 @@ export async function runVerify(opts: VerifyOptions, f: Factory): Promise<number
     interrupts.dispose();
   }
   if (interrupts.reason && order.status === 'active') return endInterrupted(f, broker, order.order_id, interrupts.reason);
+  attempts.after(order);
 
   if (order.status === 'completed' && order.code) {
     spinner.succeed(`Code received on ${order.phone} in ${((Date.now() - started) / 1000).toFixed(1)}s`);

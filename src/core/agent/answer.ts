@@ -1,7 +1,7 @@
 /** The `agent` endpoint: a query in English, parsed, then answered with the broker's own operations. */
 import type { Accounts } from '../accounts/accounts.js';
 import type { AccountInfo, AgentAnswer } from '../broker.js';
-import { requirePlatform } from '../catalogue/catalog.js';
+import { GENERIC_PLATFORM, requirePlatform } from '../catalogue/catalog.js';
 import { countryName } from '../catalogue/countries.js';
 import type { Listings } from '../catalogue/listings.js';
 import { listPrice, type Pricing } from '../catalogue/pricing.js';
@@ -74,12 +74,14 @@ export class Agent {
       return { ...base, message: `${platform.name} costs ${formatUsd(price)}, above your limit of ${formatUsd(parsed.maxPriceMicros)}: nothing was ordered.`, orders: [] };
     }
     const quantity = interpretation.quantity ?? 1;
+    // Said up front, so that a caller reading only the message knows what was bought.
+    const generic = platform.id === GENERIC_PLATFORM ? `No platform was named, so this is the generic service "${GENERIC_PLATFORM}" (any site not listed, ${formatUsd(price)}). ` : '';
     const request = { platform: platform.id, country: interpretation.country };
     if (intent === 'verify' && quantity === 1) {
       const order = await this.verifying.within(accountId, request, VERIFY_TIMEOUT.default * 1000, { ...control, maxPrice: parsed.maxPriceMicros });
       return {
         ...base,
-        message: order.code ? `Code ${order.code} for ${platform.name} on ${order.phone}.` : `No code arrived for ${platform.name}; the order was ${order.status} and refunded.`,
+        message: generic + (order.code ? `Code ${order.code} for ${platform.name} on ${order.phone}.` : `No code arrived for ${platform.name}; the order was ${order.status} and refunded.`),
         orders: [order],
       };
     }
@@ -89,6 +91,7 @@ export class Agent {
     return {
       ...base,
       message:
+        generic +
         `Ordered ${orders.length} of ${quantity} ${platform.name} number${quantity === 1 ? '' : 's'}${where}` +
         (orders.length ? `: ${orders.map((o) => o.phone).join(', ')}.` : '.') +
         (errors.length ? ` ${errors[0]!.message}` : ''),

@@ -7,13 +7,14 @@
  * country and at most one price ceiling, or the answer is `understood: false` with suggestions
  * (example queries that would be understood).
  */
+import { GENERIC_PLATFORM } from '../catalogue/catalog.js';
 import { countryName } from '../catalogue/countries.js';
 import { AGENT_MAX_QUERY_LENGTH } from '../limits.js';
 import { MICROS_PER_USD } from '../money.js';
 import { extractPrice } from './prices.js';
 import { normaliseQuery, tokenize } from './text.js';
 import { AGENT_EXAMPLES, AGENT_MAX_BATCH, type AgentIntent, type AgentInterpretation, AVAILABILITY_STRONG, AVAILABILITY_WEAK, BALANCE, INFO_QUESTION, NEGATION, NUMBER_NOUNS, ORDER_VERB, type ParsedAgentQuery, PLURAL_NUMBER_NOUNS, PRICES_STRONG, PRICES_WEAK, QUESTION_WORDS, UNSUPPORTED, VERIFY_STRONG, VERIFY_WEAK } from './vocabulary.js';
-import { closePlatforms, exampleQuery, fail, findCountries, findCounts, findPlatforms } from './words.js';
+import { closePlatforms, exampleQuery, fail, findCountries, findCounts, findPlatforms, platformOf } from './words.js';
 
 export { AGENT_EXAMPLES, AGENT_MAX_BATCH, type AgentIntent, type AgentInterpretation, type ParsedAgentQuery } from './vocabulary.js';
 export { AGENT_MAX_QUERY_LENGTH } from '../limits.js';
@@ -151,10 +152,15 @@ export function parseAgentQuery(query: string): ParsedAgentQuery {
           close.map((c) => exampleQuery(intent, c, interpretation)),
         );
       }
-      return fail(
-        'Say which platform the number is for (for example whatsapp, telegram or instagram); `tn services` lists them all.',
-        ['whatsapp', 'telegram', 'instagram'].map((p) => exampleQuery(intent, p, interpretation)),
-      );
+      // No platform, but a country: the generic service is one known price there, so nothing is
+      // guessed, unless a word read as the country could also be a platform ("in tw": Taiwan or Twitter?).
+      if (interpretation.country !== undefined && !tokens.some((t) => platformOf(t.t) !== undefined)) interpretation.platform = GENERIC_PLATFORM;
+      else {
+        return fail(
+          'Say which platform the number is for (for example whatsapp, telegram or instagram), or a country for a number for any other site; `tn services` lists them all.',
+          ['whatsapp', 'telegram', 'instagram'].map((p) => exampleQuery(intent, p, interpretation)),
+        );
+      }
     }
     if (interpretation.quantity === undefined) {
       const plural = tokens.some((t, k) => PLURAL_NUMBER_NOUNS.has(t.t) && !['a', 'an', 'one'].includes(tokens[k - 1]?.t ?? ''));

@@ -33,7 +33,7 @@ export const AGENT_EXAMPLES: readonly string[] = [
 export const IGNORED_ALIASES = new Set(['go', 'am', 'mm', 'li', 'vi']);
 
 /** Platform names that are also everyday English words: platforms only when nothing stronger is said. */
-export const WEAK_PLATFORM_WORDS = new Set(['line', 'signal', 'steam', 'apple', 'snap', 'hinge', 'meta']);
+export const WEAK_PLATFORM_WORDS = new Set(['line', 'signal', 'steam', 'apple', 'snap', 'hinge', 'meta', 'other', 'generic']);
 
 /** Platform names written as two words. */
 export const PLATFORM_PHRASES: Readonly<Record<string, string>> = {

@@ -24,7 +24,7 @@ const p = (
 
 const digits = (length: number): Platform['code'] => ({ length, alphabet: 'digits' });
 
-export const PLATFORMS: readonly Platform[] = [
+const LISTED: readonly Platform[] = [
   p('instagram', 'Instagram', 12, ['ig', 'insta']),
   p('whatsapp', 'WhatsApp', 25, ['wa']),
   p('telegram', 'Telegram', 30, ['tg'], digits(5)),
@@ -58,6 +58,17 @@ export const PLATFORMS: readonly Platform[] = [
   p('binance', 'Binance', 45, []),
   p('reddit', 'Reddit', 10, []),
   p('twitch', 'Twitch', 12, []),
+];
+
+/**
+ * The sms-activate family's generic service (code `ot`): a number for any site not listed. Priced
+ * as the cheapest listed platform, since it is sold for sites nobody prices on their own.
+ */
+export const GENERIC_PLATFORM = 'other';
+
+export const PLATFORMS: readonly Platform[] = [
+  ...LISTED,
+  p(GENERIC_PLATFORM, 'Other (any site not listed)', Math.min(...LISTED.map((l) => l.price)) / cents(1), ['ot', 'any other', 'generic']),
 ];
 
 const BY_NAME = new Map<string, Platform>();

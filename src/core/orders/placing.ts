@@ -27,6 +27,8 @@ import { toOrderView, type Order, type OrderRecord } from './order.js';
 export interface OrderLimits {
   /** Refuse, inside the order's transaction, if the price (after the tier discount) is above this. */
   maxPrice?: Micros;
+  /** Sources and numbers already tried (a verify's earlier attempts): other routes first, other numbers only. */
+  avoid?: { sources: readonly string[]; phones: readonly string[] };
 }
 
 /** A new order, or the stored answer of an idempotency key used before. */
@@ -52,6 +54,7 @@ interface Commit {
   source: LiveSource;
   priceFor(completed: number): Micros;
   maxPrice?: Micros;
+  avoidPhones?: readonly string[];
   now: number;
   expiresAt: number;
   smsDueAt: number | null;
@@ -87,6 +90,7 @@ export class Placing {
     if (key !== undefined && (typeof key !== 'string' || key.length < 1 || key.length > IDEMPOTENCY_KEY_MAX)) {
       throw invalid(`Parameter "idempotency_key" must be a string of 1 to ${IDEMPOTENCY_KEY_MAX} characters.`);
     }
+    limits = withMaxPrice(limits, request.maxPrice);
     const idempotency = key === undefined ? undefined : { key, requestHash: requestHash({ operation, platform: platform.id, country: requested }) };
     if (!idempotency) return this.onRoutes(accountId, platform, requested, limits, undefined);
     // A repeated key answers from what it stored, whatever stock there is now.
@@ -153,7 +157,11 @@ export class Placing {
     const table = await this.pricing.table();
     // The tier as it is now, to skip routes above the customer's limit; the transaction reads it again.
     const discount = await this.accounts.discountPercent(accountId);
-    for (const route of await this.router.route(platform, requested, now)) {
+    const routes = [...(await this.router.route(platform, requested, now))];
+    const tried = new Set(limits.avoid?.sources ?? []);
+    // Stable: the router's order among fresh sources, then among the ones tried already.
+    if (tried.size) routes.sort((a, b) => Number(tried.has(a.source.name)) - Number(tried.has(b.source.name)));
+    for (const route of routes) {
       const { source, country } = route;
       let base = route.listPrice ?? listPrice(table, platform, country);
       // An upstream number is never sold below what it costs, whatever the tier discount.
@@ -170,6 +178,7 @@ export class Placing {
         source,
         priceFor: (completed) => Math.max(discounted(base, tierFor(completed).discountPercent), floor),
         maxPrice: limits.maxPrice,
+        avoidPhones: limits.avoid?.phones,
         now,
         expiresAt: now + this.orderTtlMs,
         smsDueAt: null,
@@ -215,7 +224,7 @@ export class Placing {
         if (!committed) await this.release(accountId, commit.idempotency);
         if (!(err instanceof TnError)) throw err;
         // Another route may be cheaper, or elsewhere: a refusal is final only when none serves.
-        if (err.code === 'insufficient_balance' || (err.code === 'invalid_request' && err.details.limit !== undefined) || (err.code === 'delivery_rate_low' && requested === 'any')) {
+        if (err.code === 'insufficient_balance' || err.code === 'price_above_max' || (err.code === 'delivery_rate_low' && requested === 'any')) {
           refusal ??= err;
           continue;
         }
@@ -272,7 +281,12 @@ export class Placing {
     const source = c.source;
     if (source.role === 'upstream') return Promise.resolve(c.upstream?.phone ?? null);
     if (source.role === 'gateway') return tx.pool.free(source.name, c.platform.id, c.country, c.now, source.cooldownMs);
-    return source.numbers.pickPhone(c.platform.id, c.country, (candidates) => tx.orders.held(candidates, c.platform.id, c.now));
+    const avoid = c.avoidPhones ?? [];
+    return source.numbers.pickPhone(c.platform.id, c.country, async (candidates) => {
+      const held = await tx.orders.held(candidates, c.platform.id, c.now);
+      for (const phone of avoid) held.add(phone);
+      return held;
+    });
   }
 
   /** Checks, before anything is bought upstream, what the order's transaction will check again. */
@@ -319,6 +333,14 @@ export class Placing {
     });
     delete (idem as { token?: string }).token;
   }
+}
+
+/** The request's `max_price` (USD, as the API takes it) joined to the caller's own limit: the lower holds. */
+function withMaxPrice(limits: OrderLimits, maxPrice: unknown): OrderLimits {
+  if (maxPrice === undefined) return limits;
+  const micros = typeof maxPrice === 'number' && maxPrice > 0 ? usdNumberToMicros(maxPrice) : null;
+  if (micros === null) throw invalid('Parameter "max_price" must be a positive USD amount, at most 6 decimals (such as 0.25).');
+  return { ...limits, maxPrice: limits.maxPrice === undefined ? micros : Math.min(micros, limits.maxPrice) };
 }
 
 function requestHash(params: Record<string, unknown>): string {

@@ -12,6 +12,7 @@ import {
   OrderParams,
   OrdersQuery,
   OrderRef,
+  VerifyAnswer,
   VerifyBody,
   errorResponses,
   AUTH,
@@ -70,8 +71,8 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { platform, country, idempotency_key } = request.body;
-      const order = await app.core.order(request.accountId, { platform, country, idempotencyKey: idempotencyKey(request, idempotency_key) });
+      const { platform, country, idempotency_key, max_price } = request.body;
+      const order = await app.core.order(request.accountId, { platform, country, idempotencyKey: idempotencyKey(request, idempotency_key), maxPrice: max_price });
       return reply.code(201).send(order);
     },
   );
@@ -82,17 +83,27 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: AUTH,
       schema: {
         summary: 'Order a number, wait for the SMS and answer with the code (long poll, up to timeout_seconds)',
-        description: 'If timeout_seconds pass first, the order is expired early with a refund and the answer is 200 with status "expired".',
+        description:
+          'If timeout_seconds pass first, the order is expired early with a refund and the answer is 200 with status "expired". ' +
+          'With attempts, a number that gets no SMS within per_attempt_seconds is cancelled (refunded) and another ordered; the answer lists them in "attempts".',
         security: SECURITY,
         body: VerifyBody,
-        response: { 200: OrderRef, ...errorResponses(400, 401, 402, 422, 429, 503) },
+        response: { 200: VerifyAnswer, ...errorResponses(400, 401, 402, 422, 429, 503) },
       },
     },
     async (request, reply) => {
-      const { platform, country, idempotency_key, timeout_seconds } = request.body;
+      const { platform, country, idempotency_key, timeout_seconds, max_price, attempts, per_attempt_seconds } = request.body;
       return app.core.verify(
         request.accountId,
-        { platform, country, timeoutSeconds: timeout_seconds, idempotencyKey: idempotencyKey(request, idempotency_key) },
+        {
+          platform,
+          country,
+          timeoutSeconds: timeout_seconds,
+          idempotencyKey: idempotencyKey(request, idempotency_key),
+          maxPrice: max_price,
+          attempts,
+          perAttemptSeconds: per_attempt_seconds,
+        },
         { release: app.release, signal: clientGone(reply), onOrder: (order) => announceOrder(reply, order.order_id) },
       );
     },
@@ -157,6 +168,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const items = request.body.orders.map((item, i) => ({
         platform: item.platform,
         country: item.country,
+        maxPrice: item.max_price,
         // One header key for the whole batch gives each item its own key.
         idempotencyKey: item.idempotency_key ?? (header === undefined ? undefined : `${header}#${i}`),
       }));

@@ -57,9 +57,10 @@ export function protocolToken(err: unknown): string {
       return 'ORDER_ALREADY_EXISTS';
     case 'rate_limited':
       return 'TOO_MANY_REQUESTS';
-    case 'invalid_request':
+    case 'price_above_max':
       // The refusal of a price above the caller's maxPrice names the price it would be.
-      return typeof err.details.limit === 'number' && typeof err.details.price === 'number' ? `WRONG_MAX_PRICE:${err.details.price}` : 'BAD_ACTION';
+      return typeof err.details.price === 'number' ? `WRONG_MAX_PRICE:${err.details.price}` : 'BAD_ACTION';
+    case 'invalid_request':
     case 'batch_too_large':
     case 'payload_too_large':
       return 'BAD_ACTION';
