@@ -292,6 +292,11 @@ export class BrokerCore {
     return this.deposits.enabled;
   }
 
+  /** Checks the deposit settings (the account keys) and loads what deriving addresses needs. */
+  depositsReady(): Promise<void> {
+    return this.deposits.ready();
+  }
+
   /** The account's addresses and deposits; asking makes its addresses watched closely for a while. */
   listDeposits(accountId: string): Promise<DepositList> {
     return this.deposits.list(accountId);

@@ -15,6 +15,7 @@ import { publicRoutes } from './routes/public.js';
 import { streamRoutes } from './routes/streams.js';
 import { inboundRoutes } from './routes/inbound.js';
 import { smsActivateRoutes } from './routes/sms-activate.js';
+import { depositRoutes } from './routes/deposits.js';
 
 export interface RateLimits {
   /** Requests per second per API key (bursts up to twice that); 0 turns every limit off. */
@@ -222,7 +223,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const stop = new AbortController();
     let running: Promise<void> | undefined;
     app.addHook('onReady', async () => {
-      running = options.core.runScheduler(stop.signal, { onError: (err) => app.log.error({ err }, 'scheduler') });
+      running = Promise.all([
+        options.core.runScheduler(stop.signal, { onError: (err) => app.log.error({ err }, 'scheduler') }),
+        options.core.runDepositWatcher(stop.signal, { onError: (err) => app.log.warn({ err }, 'deposit watcher') }),
+      ]).then(() => undefined);
     });
     app.addHook('onClose', async () => {
       stop.abort();
@@ -276,6 +280,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(orderRoutes);
       await api.register(accountRoutes);
       await api.register(streamRoutes);
+      await api.register(depositRoutes);
       await api.register(inboundRoutes, { publicUrl: options.publicUrl });
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },

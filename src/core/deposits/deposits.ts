@@ -12,7 +12,7 @@ import type { Tx } from '../database.js';
 import { TnError, invalid } from '../errors.js';
 import type { Outbox } from '../events/outbox.js';
 import { MICROS_PER_USD, toUsd, type Micros } from '../money.js';
-import { AddressBook } from './addresses.js';
+import type { AddressBook } from './addresses.js';
 import { COINS, ChainBusy, type ChainIndex, type ChainTx, type Coin, type DepositRecord, type DueAddress, type UsdRates } from './port.js';
 
 export interface CoinSettings {
@@ -82,6 +82,7 @@ export class Deposits {
   private readonly coins = new Map<Coin, Configured>();
   private readonly pollMs: number;
   private readonly manualMs: number;
+  private loaded: Promise<void> | undefined;
 
   constructor(
     private readonly ctx: CoreContext,
@@ -89,28 +90,42 @@ export class Deposits {
     private readonly outbox: Outbox,
     private readonly settings: DepositSettings | null,
   ) {
-    for (const coin of COINS) {
-      const c = settings?.coins[coin];
-      if (!c) continue;
-      if (!Number.isInteger(c.confirmations) || c.confirmations < 1 || c.confirmations > 1000) throw invalid(`deposits.${coin}.confirmations must be a whole number from 1 to 1000.`);
-      this.coins.set(coin, { ...c, book: new AddressBook(coin, c.xpub) });
-    }
     this.pollMs = settings?.pollMs ?? DEFAULT_POLL_MS;
     // A customer's own "check now" is allowed this often per address, so it cannot hammer the index either.
     this.manualMs = Math.min(this.pollMs, 5_000);
   }
 
   get enabled(): boolean {
-    return this.coins.size > 0;
+    return Object.keys(this.settings?.coins ?? {}).length > 0;
   }
 
-  private require(): void {
+  /**
+   * The account keys parsed and checked (a wrong network's key refused), the derivation library
+   * loaded only here: a broker without deposits never pays for it. `tn serve` calls it at start.
+   */
+  ready(): Promise<void> {
+    this.loaded ??= (async () => {
+      const { AddressBook } = await import('./addresses.js');
+      for (const coin of COINS) {
+        const c = this.settings?.coins[coin];
+        if (!c) continue;
+        if (!Number.isInteger(c.confirmations) || c.confirmations < 1 || c.confirmations > 1000) throw invalid(`deposits.${coin}.confirmations must be a whole number from 1 to 1000.`);
+        this.coins.set(coin, { ...c, book: new AddressBook(coin, c.xpub) });
+      }
+    })();
+    return this.loaded;
+  }
+
+  private async require(): Promise<void> {
     if (!this.enabled) throw invalid('This broker takes no crypto deposits: its operator has configured none (ask them for credit).');
+    await this.ready();
   }
 
   /** The account's addresses, one per configured coin, made in the caller's unit of work when missing. */
   async allocate(tx: Tx, accountId: string): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
+    if (!this.enabled) return out;
+    await this.ready();
     const now = this.ctx.now();
     for (const [coin, c] of this.coins) {
       let existing = await tx.deposits.address(accountId, coin);
@@ -129,6 +144,7 @@ export class Deposits {
   /** The account's addresses for `register` and `account`: read, and made only when missing. */
   async addresses(accountId: string): Promise<Record<string, string>> {
     if (!this.enabled) return {};
+    await this.ready();
     const rows = await this.ctx.db.read.deposits.addresses(accountId);
     if (rows.filter((r) => this.coins.has(r.coin)).length === this.coins.size) {
       return Object.fromEntries(rows.filter((r) => this.coins.has(r.coin)).map((r) => [r.coin, r.address]));
@@ -138,7 +154,7 @@ export class Deposits {
 
   /** `GET /deposits`: the account is waiting for a payment, so its addresses are watched closely for a while. */
   async list(accountId: string): Promise<DepositList> {
-    this.require();
+    await this.require();
     const now = this.ctx.now();
     await this.ctx.db.transaction(async (tx) => {
       await this.allocate(tx, accountId);
@@ -149,15 +165,25 @@ export class Deposits {
 
   /** `POST /deposits/check`: the account's addresses looked at now (unless one was a moment ago, or the index asked us to wait). */
   async check(accountId: string): Promise<DepositList> {
-    this.require();
+    await this.require();
     await this.list(accountId);
     for (const [coin, c] of this.coins) {
       const now = this.ctx.now();
       if ((await this.ctx.db.read.deposits.pause(coin)).pausedUntil > now) continue;
       const claimed = await this.ctx.db.transaction((tx) => tx.deposits.claimOne(accountId, coin, now, now - this.manualMs, now + LEASE_MS));
-      if (claimed) await this.checkAll(coin, c, [claimed]).catch(() => undefined);
+      // The account gets what is known; the operator hears of the chain index's failure.
+      if (claimed) await this.checkAll(coin, c, [claimed]).catch((err: unknown) => this.alert(coin, err));
     }
     return this.view(accountId);
+  }
+
+  private alert(coin: Coin, err: unknown): void {
+    const busy = err instanceof ChainBusy;
+    this.ctx.bus.emit('alert', {
+      source: `deposits.${coin}`,
+      code: busy ? 'rate_limited' : 'unavailable',
+      message: `Deposit watcher (${coin}): ${err instanceof Error ? err.message : String(err)}`,
+    });
   }
 
   private async view(accountId: string): Promise<DepositList> {
@@ -190,16 +216,20 @@ export class Deposits {
 
   /** One pass of the watcher: the due addresses of each coin, claimed, looked at, recorded. */
   async processDue(): Promise<void> {
+    if (!this.enabled) return;
+    await this.ready();
     for (const [coin, c] of this.coins) {
       const now = this.ctx.now();
       if ((await this.ctx.db.read.deposits.pause(coin)).pausedUntil > now) continue;
       const due = await this.ctx.db.transaction((tx) => tx.deposits.claimDue(coin, now, PASS_SIZE, now + LEASE_MS));
-      if (due.length) await this.checkAll(coin, c, due);
+      // A coin whose index fails is paused (in checkAll); the others go on.
+      if (due.length) await this.checkAll(coin, c, due).catch((err: unknown) => this.alert(coin, err));
     }
   }
 
   /** When the watcher has something to do next: the earliest due address or the end of a pause. */
   async nextDueAt(): Promise<number | null> {
+    await this.ready();
     let next: number | null = null;
     for (const coin of this.coins.keys()) {
       const due = await this.ctx.db.read.deposits.nextDueAt(coin);
@@ -248,13 +278,16 @@ export class Deposits {
       const pause = await this.ctx.db.read.deposits.pause(coin);
       if (pause.failures > 0) await this.ctx.db.transaction((tx) => tx.deposits.setPause(coin, 0, 0));
     } catch (err) {
-      // The addresses not done stay leased and fall due again when their lease ends (or the pause does).
+      // The coin waits (every process sees the pause); the addresses not done fall due when it ends.
       const now = this.ctx.now();
       const pause = await this.ctx.db.read.deposits.pause(coin);
       const failures = pause.failures + 1;
       const backoff = Math.min(MAX_BACKOFF_MS, this.pollMs * 2 ** Math.min(failures - 1, 16));
       const wait = err instanceof ChainBusy ? Math.max(err.retryAfterMs ?? 0, backoff) : backoff;
-      await this.ctx.db.transaction((tx) => tx.deposits.setPause(coin, now + wait, failures));
+      await this.ctx.db.transaction(async (tx) => {
+        await tx.deposits.setPause(coin, now + wait, failures);
+        for (const d of due) await tx.deposits.release(coin, d.index, d.leaseUntil, now + wait);
+      });
       throw err;
     }
   }

@@ -62,6 +62,8 @@ export interface DepositsRepo {
    * watched), or `fastAt` if someone started waiting for the address during the check.
    */
   finishCheck(coin: Coin, index: number, leaseUntil: number, checkedAt: number, nextAt: number | null, fastAt: number, activeUntil: number): Promise<void>;
+  /** A claimed address left unchecked (the index failed): due again at `dueAt`, while the lease is still ours. */
+  release(coin: Coin, index: number, leaseUntil: number, dueAt: number): Promise<void>;
   nextDueAt(coin: Coin): Promise<number | null>;
   /** The watcher of a coin as every process sees it: paused after errors or a 429, and its failures in a row. */
   pause(coin: Coin): Promise<{ pausedUntil: number; failures: number }>;

@@ -75,9 +75,9 @@ export function depositsRepo(sql: Sql): DepositsRepo {
       // An address being checked keeps its lease (its next check is the lease's end until the check records the real one).
       await sql.run(
         `UPDATE deposit_addresses SET
-           next_check_at = CASE WHEN (lease_until IS NULL OR lease_until < ?) AND (next_check_at IS NULL OR next_check_at > ?) THEN ? ELSE next_check_at END,
-           watch_until = CASE WHEN watch_until < ? THEN ? ELSE watch_until END,
-           active_until = CASE WHEN active_until < ? THEN ? ELSE active_until END
+           next_check_at = CASE WHEN (lease_until IS NULL OR lease_until < ?) AND (next_check_at IS NULL OR next_check_at > ?) THEN CAST(? AS BIGINT) ELSE next_check_at END,
+           watch_until = CASE WHEN watch_until < ? THEN CAST(? AS BIGINT) ELSE watch_until END,
+           active_until = CASE WHEN active_until < ? THEN CAST(? AS BIGINT) ELSE active_until END
          WHERE account_id = ? AND coin = ?`,
         dueAt, dueAt, dueAt, watchUntil, watchUntil, activeUntil, activeUntil, accountId, coin,
       );
@@ -108,11 +108,15 @@ export function depositsRepo(sql: Sql): DepositsRepo {
     },
     async finishCheck(coin, index, leaseUntil, checkedAt, nextAt, fastAt, activeUntil) {
       await sql.run(
-        `UPDATE deposit_addresses SET next_check_at = CASE WHEN watch_until > ? THEN ? ELSE ? END, lease_until = NULL, checked_at = ?,
-           active_until = CASE WHEN active_until < ? THEN ? ELSE active_until END
+        // Typed parameters: PostgreSQL cannot tell a CASE of two placeholders apart from text.
+        `UPDATE deposit_addresses SET next_check_at = CASE WHEN watch_until > ? THEN CAST(? AS BIGINT) ELSE CAST(? AS BIGINT) END, lease_until = NULL, checked_at = ?,
+           active_until = CASE WHEN active_until < ? THEN CAST(? AS BIGINT) ELSE active_until END
          WHERE coin = ? AND idx = ? AND lease_until = ?`,
         checkedAt, fastAt, nextAt, checkedAt, activeUntil, activeUntil, coin, index, leaseUntil,
       );
+    },
+    async release(coin, index, leaseUntil, dueAt) {
+      await sql.run('UPDATE deposit_addresses SET next_check_at = ?, lease_until = NULL WHERE coin = ? AND idx = ? AND lease_until = ?', dueAt, coin, index, leaseUntil);
     },
     async nextDueAt(coin) {
       return (await sql.get<{ at: number | null }>('SELECT min(next_check_at) AS at FROM deposit_addresses WHERE coin = ?', coin))?.at ?? null;
