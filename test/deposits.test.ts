@@ -167,12 +167,12 @@ for (const [engine, make] of Object.entries(ENGINES)) {
       s.esplora.pay([{ address, sats: 20_000 }]);
       s.clock.advance(3600_000);
       const crashed = await s.open();
-      await crashed.db.transaction((tx) => tx.deposits.claimDue('btc', s.clock.now(), 10, s.clock.now() + 60_000));
+      await crashed.db.transaction((tx) => tx.deposits.claimDue('btc', s.clock.now(), 10, s.clock.now() + 20_000));
       await crashed.close();
       const before = s.esplora.addressRequests();
       await third.processDueDeposits();
       expect(s.esplora.addressRequests()).toBe(before);
-      s.clock.advance(60_000);
+      s.clock.advance(20_000);
       await third.processDueDeposits();
       expect(s.esplora.addressRequests()).toBe(before + 1);
       expect((await third.listDeposits(reg.account_id)).deposits.map((d) => d.status)).toEqual(['pending', 'credited']);

@@ -10,6 +10,7 @@ import { defineBatch } from './commands/batch.js';
 import { defineCancel } from './commands/cancel.js';
 import { defineCompletion } from './commands/completion.js';
 import { defineConfig } from './commands/config.js';
+import { defineDeposit } from './commands/deposit.js';
 import { defineHealth } from './commands/health.js';
 import { defineHelp } from './commands/help.js';
 import { defineListen } from './commands/listen.js';
@@ -43,6 +44,7 @@ const COMMANDS: readonly DefineCommand[] = [
   defineAvailability,
   defineOrders,
   defineAccount,
+  defineDeposit,
   defineUsage,
   defineAgent,
   defineAuth,

@@ -10,7 +10,8 @@ import { ChainBusy, type ChainIndex, type ChainTx } from '../core/deposits/port.
 const CHAIN_PAGE = 25;
 /** Past this many pages of one address, older history is left alone (it was seen before). */
 const MAX_PAGES = 40;
-const TIMEOUT_MS = 15_000;
+/** Per request; the watcher's lease of an address (20 s) covers a tip and an address page. */
+const TIMEOUT_MS = 8_000;
 /** An answer larger than this is not an address's page of transactions. */
 const MAX_BODY = 8 * 1024 * 1024;
 

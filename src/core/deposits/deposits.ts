@@ -7,6 +7,7 @@
  * the configured rate, through `Ledger.move` in the unit of work that settles the output.
  */
 import type { Ledger } from '../accounts/ledger.js';
+import type { DepositList, DepositView } from '../broker.js';
 import type { CoreContext } from '../context.js';
 import type { Tx } from '../database.js';
 import { TnError, invalid } from '../errors.js';
@@ -14,6 +15,8 @@ import type { Outbox } from '../events/outbox.js';
 import { MICROS_PER_USD, toUsd, type Micros } from '../money.js';
 import type { AddressBook } from './addresses.js';
 import { COINS, ChainBusy, type ChainIndex, type ChainTx, type Coin, type DepositRecord, type DueAddress, type UsdRates } from './port.js';
+
+export type { DepositList, DepositView } from '../broker.js';
 
 export interface CoinSettings {
   /** The account-level extended public key (zpub/xpub, vpub/tpub; Ltub for Litecoin). */
@@ -31,31 +34,6 @@ export interface DepositSettings {
   pollMs?: number;
 }
 
-/** The deposits of an account as the API shows them (`GET /deposits`). */
-export interface DepositList {
-  addresses: Record<string, string>;
-  minimum_usd: number;
-  confirmations: Record<string, number>;
-  deposits: DepositView[];
-}
-
-export interface DepositView {
-  coin: Coin;
-  address: string;
-  txid: string;
-  vout: number;
-  /** In whole coins, exact (a decimal string with 8 places). */
-  amount: string;
-  amount_sats: number;
-  confirmations: number;
-  confirmations_required: number;
-  status: DepositRecord['status'];
-  /** What it was credited at (or found to be worth, below the minimum); null while pending. */
-  usd: number | null;
-  seen_at: string;
-  credited_at: string | null;
-}
-
 const DEFAULT_POLL_MS = 30_000;
 /** Addresses with recent activity (and no one waiting) are looked at this often. */
 const SLOW_POLL_MS = 10 * 60_000;
@@ -63,8 +41,11 @@ const SLOW_POLL_MS = 10 * 60_000;
 const WATCH_MS = 3600_000;
 /** A new address, or one that saw a payment, stays watched at the slow pace this long. */
 const ACTIVE_MS = 7 * 86_400_000;
-/** A check holds its address this long at most; one that dies leaves it due again after. */
-const LEASE_MS = 60_000;
+/**
+ * A check holds its address this long (a tip and an address page, each bounded by the client's
+ * timeout); one that dies with its process leaves the address due again after it.
+ */
+const LEASE_MS = 20_000;
 /** Back-off after errors of the chain index: the poll interval doubled per failure, up to this. */
 const MAX_BACKOFF_MS = 30 * 60_000;
 /** Addresses checked per pass and coin: the index sees one request at a time from us. */
@@ -221,9 +202,13 @@ export class Deposits {
     for (const [coin, c] of this.coins) {
       const now = this.ctx.now();
       if ((await this.ctx.db.read.deposits.pause(coin)).pausedUntil > now) continue;
-      const due = await this.ctx.db.transaction((tx) => tx.deposits.claimDue(coin, now, PASS_SIZE, now + LEASE_MS));
-      // A coin whose index fails is paused (in checkAll); the others go on.
-      if (due.length) await this.checkAll(coin, c, due).catch((err: unknown) => this.alert(coin, err));
+      // One address claimed at a time, so each lease covers one check; a coin whose index fails is paused (in checkAll).
+      for (let i = 0; i < PASS_SIZE; i++) {
+        const at = this.ctx.now();
+        const due = await this.ctx.db.transaction((tx) => tx.deposits.claimDue(coin, at, 1, at + LEASE_MS));
+        if (!due.length) break;
+        if (!(await this.checkAll(coin, c, due).then(() => true, (err: unknown) => (this.alert(coin, err), false)))) break;
+      }
     }
   }
 
