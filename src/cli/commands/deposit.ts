@@ -79,22 +79,30 @@ export async function runDeposit(opts: DepositOptions, f: Factory): Promise<numb
   const told = new Set<string>();
   const deadline = opts.timeoutSeconds === undefined ? Infinity : Date.now() + opts.timeoutSeconds * 1000;
   const spinner = await io.spinner(`Waiting for a payment to ${address}…`);
+  let outage = false;
   try {
     for (;;) {
       let now: DepositView[];
+      let balance: number | undefined;
+      let credited: DepositView | undefined;
       try {
         now = ofCoin(await deposits(broker, true));
+        credited = now.find((d) => d.status === 'credited' && !settledBefore.has(key(d)));
+        if (credited) balance = (await broker.account()).balance;
       } catch (err) {
         // A wait lasts through a broker's restart or a busy moment: only other failures end it.
         if (!isTnError(err) || (err.code !== 'unavailable' && err.code !== 'rate_limited') || Date.now() >= deadline) throw err;
-        spinner.update(`The broker cannot be reached (${err.message}); trying again…`);
+        if (!outage) {
+          spinner.stop();
+          io.err(`tn: ${err.message} Trying again…`);
+        }
+        outage = true;
         await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
         continue;
       }
-      const credited = now.find((d) => d.status === 'credited' && !settledBefore.has(key(d)));
-      if (credited) {
+      outage = false;
+      if (credited && balance !== undefined) {
         spinner.stop();
-        const balance = (await broker.account()).balance;
         if (f.globals.json) printJson(io, { coin, address, deposit: credited, balance });
         else {
           io.err(`Credited ${usd(credited.usd ?? 0)} for ${credited.amount} ${coin.toUpperCase()} (${credited.txid}).`);
