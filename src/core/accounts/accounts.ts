@@ -54,6 +54,7 @@ export class Accounts {
 
   async register(options: { credit?: Micros; sandbox?: boolean; note?: string } = {}): Promise<Registration> {
     const apiKey = newApiKey();
+    await this.deposits.ready();
     const { accountId, webhookSecret, addresses } = await this.ctx.db.transaction(async (tx) => {
       const created = await this.create(tx, apiKey, options);
       // The account's deposit addresses exist from its first answer on, in its own unit of work.

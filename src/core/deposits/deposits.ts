@@ -85,6 +85,7 @@ export class Deposits {
    * loaded only here: a broker without deposits never pays for it. `tn serve` calls it at start.
    */
   ready(): Promise<void> {
+    if (!this.enabled) return Promise.resolve();
     this.loaded ??= (async () => {
       const { AddressBook } = await import('./addresses.js');
       for (const coin of COINS) {
@@ -106,7 +107,8 @@ export class Deposits {
   async allocate(tx: Tx, accountId: string): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
     if (!this.enabled) return out;
-    await this.ready();
+    // Loading is I/O, which a unit of work must not wait on: callers call ready() before theirs.
+    if (this.coins.size === 0) throw new Error('Deposits.allocate before ready()');
     const now = this.ctx.now();
     for (const [coin, c] of this.coins) {
       let existing = await tx.deposits.address(accountId, coin);
