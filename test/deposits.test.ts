@@ -250,6 +250,29 @@ for (const [engine, make] of Object.entries(ENGINES)) {
       expect((await a.listDeposits(reg.account_id)).deposits).toMatchObject([{ status: 'pending' }]);
     });
 
+    it('never take back a credit whose block was reorganised away, but show it in the audit until it confirms again', { timeout: 60_000 }, async ({ onTestFinished }) => {
+      const s = await setup(await make(onTestFinished), onTestFinished, { btc: undefined });
+      s.config.btc = { xpub: BIP84_ZPUB, esplora_url: s.esplora.url, confirmations: 1 };
+      const core = await s.open();
+      const reg = await core.register();
+      const txid = s.esplora.pay([{ address: reg.deposit_addresses.btc!, sats: 100_000 }]);
+      s.esplora.mine(1);
+      await core.checkDeposits(reg.account_id);
+      expect((await core.account(reg.account_id)).balance).toBe(97);
+      s.esplora.unconfirm(txid);
+      s.clock.advance(10_000);
+      await core.checkDeposits(reg.account_id);
+      expect((await core.account(reg.account_id)).balance).toBe(97);
+      const report = await core.audit();
+      expect(report.violations).toHaveLength(1);
+      expect(report.violations[0]).toContain(`deposit btc ${txid}:0: 97000000 µUSD credited to account ${reg.account_id}, no longer confirmed`);
+      s.esplora.mine(1);
+      s.clock.advance(10_000);
+      await core.checkDeposits(reg.account_id);
+      expect((await core.audit()).violations).toEqual([]);
+      expect((await core.account(reg.account_id)).balance).toBe(97);
+    });
+
     it('change nothing when an unconfirmed transaction disappears', { timeout: 60_000 }, async ({ onTestFinished }) => {
       const s = await setup(await make(onTestFinished), onTestFinished);
       const core = await s.open();

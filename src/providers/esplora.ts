@@ -45,17 +45,18 @@ export class Esplora implements ChainIndex {
     return height;
   }
 
-  async addressTxs(address: string): Promise<ChainTx[]> {
+  async addressTxs(address: string): Promise<{ txs: ChainTx[]; complete: boolean }> {
     const path = `/address/${encodeURIComponent(address)}/txs`;
     const first = parseTxs(await this.get(path));
     const all = [...first];
     let confirmed = first.filter((t) => t.blockHeight !== null);
-    for (let page = 1; confirmed.length === CHAIN_PAGE && page < MAX_PAGES; page++) {
+    let page = 1;
+    for (; confirmed.length === CHAIN_PAGE && page < MAX_PAGES; page++) {
       const next = parseTxs(await this.get(`${path}/chain/${encodeURIComponent(confirmed[confirmed.length - 1]!.txid)}`));
       all.push(...next);
       confirmed = next.filter((t) => t.blockHeight !== null);
     }
-    return all;
+    return { txs: all, complete: confirmed.length < CHAIN_PAGE };
   }
 
   private async get(path: string): Promise<string> {

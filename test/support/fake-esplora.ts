@@ -14,7 +14,7 @@
  *   unknown path `404`.
  *
  * Tests script the chain: `pay` puts a transaction in the mempool, `mine` adds blocks (confirming
- * the mempool), `drop` takes an unconfirmed one away; `busy(n)` answers the next `n` requests 429
+ * the mempool), `drop` takes a transaction away, `unconfirm` puts a confirmed one back in the mempool (a reorg); `busy(n)` answers the next `n` requests 429
  * with a `Retry-After`, `fail(n)` answers them 500. Every request is logged. Closed after each test.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -77,6 +77,12 @@ export class FakeEsplora {
   /** An unconfirmed transaction leaves the mempool (replaced, or its block was orphaned before we saw it confirmed). */
   drop(txid: string): void {
     this.txs.delete(txid);
+  }
+
+  /** A reorg: a confirmed transaction goes back to the mempool (its block was replaced). */
+  unconfirm(txid: string): void {
+    const t = this.txs.get(txid);
+    if (t) t.height = null;
   }
 
   busy(n: number, retryAfterSeconds = 1): void {

@@ -259,8 +259,8 @@ export class Deposits {
       const rateMicros = Math.round(rate * MICROS_PER_USD);
       if (!Number.isSafeInteger(rateMicros) || rateMicros <= 0) throw new TnError('unavailable', `No usable USD rate for ${coin}.`);
       for (const address of due) {
-        const txs = await c.chain.addressTxs(address.address);
-        await this.record(coin, c, address, txs, tip, rateMicros);
+        const { txs, complete } = await c.chain.addressTxs(address.address);
+        await this.record(coin, c, address, txs, complete, tip, rateMicros);
       }
       const pause = await this.ctx.db.read.deposits.pause(coin);
       if (pause.failures > 0) await this.ctx.db.transaction((tx) => tx.deposits.setPause(coin, 0, 0));
@@ -280,7 +280,7 @@ export class Deposits {
   }
 
   /** What one look at an address found, in one unit of work: new outputs, confirmations, credits. */
-  private async record(coin: Coin, c: Configured, address: DueAddress, txs: ChainTx[], tip: number, rateMicros: Micros): Promise<void> {
+  private async record(coin: Coin, c: Configured, address: DueAddress, txs: ChainTx[], complete: boolean, tip: number, rateMicros: Micros): Promise<void> {
     const now = this.ctx.now();
     await this.ctx.db.transaction(async (tx) => {
       let waiting = false;
@@ -294,7 +294,7 @@ export class Deposits {
             activity = true;
             const fresh = { accountId: address.accountId, coin, address: address.address, txid: t.txid, vout, sats: out.sats, confirmations, status: 'pending' as const, usd: null, rate: null, seenAt: now, settledAt: null };
             if ((await tx.deposits.insertDeposit(fresh)) && confirmations < c.confirmations) {
-              await this.outbox.emit(tx, address.accountId, 'deposit.pending', this.toView({ ...fresh, id: 0 }), now);
+              await this.outbox.emit(tx, address.accountId, 'deposit.pending', this.toView({ ...fresh, id: 0, droppedAt: null }), now);
             }
             d = await tx.deposits.deposit(coin, t.txid, vout);
             if (!d) continue;
@@ -308,6 +308,15 @@ export class Deposits {
           }
           await this.settle(tx, d, confirmations, rateMicros, now);
         }
+      }
+      // A credit stays (API rule: never taken back by itself); one the chain stopped confirming is marked for the audit.
+      const confirmedTxids = new Set(txs.filter((t) => t.blockHeight !== null).map((t) => t.txid));
+      const seenTxids = new Set(txs.map((t) => t.txid));
+      for (const d of await tx.deposits.credited(coin, address.address)) {
+        const gone = confirmedTxids.has(d.txid) ? false : seenTxids.has(d.txid) || complete ? true : null;
+        if (gone === null) continue;
+        if (gone && d.droppedAt === null) await tx.deposits.setDropped(d.id, now);
+        else if (!gone && d.droppedAt !== null) await tx.deposits.setDropped(d.id, null);
       }
       const activeUntil = activity ? Math.max(address.activeUntil, now + ACTIVE_MS) : address.activeUntil;
       const next = waiting || now < address.watchUntil ? now + this.pollMs : now < activeUntil ? now + SLOW_POLL_MS : null;

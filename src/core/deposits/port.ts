@@ -33,6 +33,8 @@ export interface DepositRecord {
   rate: Micros | null;
   seenAt: number;
   settledAt: number | null;
+  /** When the chain stopped showing a credited output confirmed; null while it does. */
+  droppedAt: number | null;
 }
 
 /** An address whose turn to be looked at has come, claimed until `leaseUntil`. */
@@ -69,12 +71,18 @@ export interface DepositsRepo {
   pause(coin: Coin): Promise<{ pausedUntil: number; failures: number }>;
   setPause(coin: Coin, pausedUntil: number, failures: number): Promise<void>;
   /** False (nothing written) when this output was recorded before: the unique `coin, txid, vout`. */
-  insertDeposit(d: Omit<DepositRecord, 'id'>): Promise<boolean>;
+  insertDeposit(d: Omit<DepositRecord, 'id' | 'droppedAt'>): Promise<boolean>;
   deposit(coin: Coin, txid: string, vout: number): Promise<DepositRecord | null>;
   setConfirmations(id: number, confirmations: number): Promise<void>;
   /** pending → credited or below_minimum, once: false when it had already left pending. */
   settle(id: number, status: 'credited' | 'below_minimum', usd: Micros, rate: Micros, at: number, confirmations: number): Promise<boolean>;
   list(accountId: string, limit: number): Promise<DepositRecord[]>;
+  /** The address's credited outputs. */
+  credited(coin: Coin, address: string): Promise<DepositRecord[]>;
+  /** Marks a credited output as no longer confirmed on the chain (`at`), or as back (null). */
+  setDropped(id: number, at: number | null): Promise<void>;
+  /** Credited outputs the chain no longer shows confirmed: for the audit, never taken back automatically. */
+  dropped(): Promise<DepositRecord[]>;
 }
 
 /** One output of a transaction as the chain index shows it. */
@@ -96,8 +104,11 @@ export interface ChainTx {
  */
 export interface ChainIndex {
   tipHeight(): Promise<number>;
-  /** The address's transactions: those in the mempool and the confirmed ones, newest first. */
-  addressTxs(address: string): Promise<ChainTx[]>;
+  /**
+   * The address's transactions: those in the mempool and the confirmed ones, newest first;
+   * `complete` when that is its whole history (not cut at a page limit).
+   */
+  addressTxs(address: string): Promise<{ txs: ChainTx[]; complete: boolean }>;
 }
 
 /** A refusal of the chain index to serve us for now (its 429), with how long it asked us to wait. */

@@ -285,6 +285,7 @@ export const PG_MIGRATIONS: readonly string[] = [
     rate BIGINT,
     seen_at BIGINT NOT NULL,
     settled_at BIGINT,
+    dropped_at BIGINT,
     UNIQUE (coin, txid, vout)
   );
   CREATE INDEX deposits_account ON deposits(account_id, id);

@@ -26,10 +26,11 @@ interface DepositRow {
   rate: number | null;
   seen_at: number;
   settled_at: number | null;
+  dropped_at: number | null;
 }
 
 const ADDRESS_COLUMNS = 'account_id, coin, idx, address, created_at, lease_until, watch_until, active_until';
-const DEPOSIT_COLUMNS = 'id, account_id, coin, address, txid, vout, sats, confirmations, status, usd, rate, seen_at, settled_at';
+const DEPOSIT_COLUMNS = 'id, account_id, coin, address, txid, vout, sats, confirmations, status, usd, rate, seen_at, settled_at, dropped_at';
 
 const toAddress = (r: AddressRow): DepositAddress => ({ accountId: r.account_id, coin: r.coin as Coin, index: r.idx, address: r.address, createdAt: r.created_at });
 const toDue = (r: AddressRow): DueAddress => ({ ...toAddress(r), leaseUntil: r.lease_until ?? 0, watchUntil: r.watch_until, activeUntil: r.active_until });
@@ -47,6 +48,7 @@ const toDeposit = (r: DepositRow): DepositRecord => ({
   rate: r.rate,
   seenAt: r.seen_at,
   settledAt: r.settled_at,
+  droppedAt: r.dropped_at,
 });
 
 export function depositsRepo(sql: Sql): DepositsRepo {
@@ -152,6 +154,15 @@ export function depositsRepo(sql: Sql): DepositsRepo {
       return (
         (await sql.run("UPDATE deposits SET status = ?, usd = ?, rate = ?, settled_at = ?, confirmations = ? WHERE id = ? AND status = 'pending'", status, usd, rate, at, confirmations, id)) === 1
       );
+    },
+    async credited(coin, address) {
+      return (await sql.all<DepositRow>(`SELECT ${DEPOSIT_COLUMNS} FROM deposits WHERE coin = ? AND address = ? AND status = 'credited'`, coin, address)).map(toDeposit);
+    },
+    async setDropped(id, at) {
+      await sql.run('UPDATE deposits SET dropped_at = ? WHERE id = ?', at, id);
+    },
+    async dropped() {
+      return (await sql.all<DepositRow>(`SELECT ${DEPOSIT_COLUMNS} FROM deposits WHERE dropped_at IS NOT NULL ORDER BY id`)).map(toDeposit);
     },
     async list(accountId, limit) {
       return (await sql.all<DepositRow>(`SELECT ${DEPOSIT_COLUMNS} FROM deposits WHERE account_id = ? ORDER BY id DESC LIMIT ?`, accountId, limit)).map(toDeposit);

@@ -342,6 +342,7 @@ export const MIGRATIONS: readonly string[] = [
     rate INTEGER,
     seen_at INTEGER NOT NULL,
     settled_at INTEGER,
+    dropped_at INTEGER,
     UNIQUE (coin, txid, vout)
   ) STRICT;
   CREATE INDEX deposits_account ON deposits(account_id, id);
