@@ -11,6 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { openCore, type DepositConfig } from '../src/compose.js';
 import type { BrokerCore } from '../src/core/broker-core.js';
 import { AddressBook } from '../src/core/deposits/addresses.js';
+import { writeFileSync } from 'node:fs';
+import { readServeConfig } from '../src/server/config.js';
 import { ManualClock, failure, tempDir } from './helpers.js';
 import { FakeEsplora } from './support/fake-esplora.js';
 import { freshPostgres } from './support/postgres.js';
@@ -288,6 +290,19 @@ for (const [engine, make] of Object.entries(ENGINES)) {
     });
   });
 }
+
+describe('the deposit settings of tn serve --config', () => {
+  it("read the README's shape, and refuse a coin without its rate or with a malformed key", () => {
+    const file = join(tempDir(), 'serve.json');
+    const good = { deposits: { btc: { xpub: BIP84_ZPUB, esplora_url: 'https://esplora.example/api', confirmations: 1 }, usd_rates: { btc: 97000 }, minimum_usd: 1, poll_seconds: 30 } };
+    writeFileSync(file, JSON.stringify(good));
+    expect(readServeConfig(file)).toEqual(good);
+    writeFileSync(file, JSON.stringify({ deposits: { ...good.deposits, usd_rates: {} } }));
+    expect(() => readServeConfig(file)).toThrow(/usd_rates\/btc is required/);
+    writeFileSync(file, JSON.stringify({ deposits: { ...good.deposits, btc: { ...good.deposits.btc, esplora_url: 'ftp://x' } } }));
+    expect(() => readServeConfig(file)).toThrow(/deposits\/btc\/esplora_url/);
+  });
+});
 
 describe('a broker without deposits', () => {
   it('shows no addresses and refuses the deposit calls with a message that says so', async () => {
