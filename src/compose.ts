@@ -7,6 +7,9 @@ import { BrokerCore } from './core/broker-core.js';
 import type { DeliveryGuard } from './core/catalogue/delivery-guard.js';
 import type { Clock } from './core/clock.js';
 import type { Database } from './core/database.js';
+import { FixedRates, type DepositSettings } from './core/deposits/deposits.js';
+import { COINS, type ChainIndex, type Coin } from './core/deposits/port.js';
+import { usdNumberToMicros } from './core/money.js';
 import type { SuccessFloor } from './core/sources/registry.js';
 import { Simulator, type SimulatorOptions } from './providers/simulator.js';
 import { createUpstream } from './providers/upstreams.js';
@@ -20,6 +23,34 @@ export interface CoreFileOptions {
   clock?: Clock;
   orderTtlMs?: number;
   deliveryGuard?: DeliveryGuard | false;
+  deposits?: DepositConfig;
+}
+
+/** The deposits part of `tn serve --config` (issue 16), as the operator writes it. */
+export interface DepositConfig {
+  btc?: { xpub: string; esplora_url: string; confirmations?: number };
+  ltc?: { xpub: string; esplora_url: string; confirmations?: number };
+  usd_rates: Partial<Record<Coin, number>>;
+  minimum_usd?: number;
+  poll_seconds?: number;
+}
+
+/** Confirmations before a credit when the settings name none. */
+const DEFAULT_CONFIRMATIONS: Record<Coin, number> = { btc: 1, ltc: 3 };
+
+/** The settings as the core takes them: each coin's chain index an Esplora client. */
+export function depositSettings(config: DepositConfig): DepositSettings {
+  const coins: DepositSettings['coins'] = {};
+  for (const coin of COINS) {
+    const c = config[coin];
+    if (c) coins[coin] = { xpub: c.xpub, confirmations: c.confirmations ?? DEFAULT_CONFIRMATIONS[coin], chain: lazyEsplora(c.esplora_url) };
+  }
+  return {
+    coins,
+    rates: new FixedRates(config.usd_rates),
+    minimum: usdNumberToMicros(config.minimum_usd ?? 1) ?? 1_000_000,
+    pollMs: config.poll_seconds === undefined ? undefined : Math.round(config.poll_seconds * 1000),
+  };
 }
 
 /** The core on a SQLite file: the sources configured in it, or the simulator when it names none. */
@@ -40,6 +71,16 @@ export async function openCore(db: string, options: CoreFileOptions = {}): Promi
 /** Whether a `--db` value names a PostgreSQL database rather than a file. */
 export const isPostgresUrl = (db: string): boolean => /^postgres(ql)?:\/\//i.test(db);
 
+/** The Esplora client, its HTTP library loaded at the first look at the chain. */
+function lazyEsplora(url: string): ChainIndex {
+  let client: Promise<ChainIndex> | undefined;
+  const get = (): Promise<ChainIndex> => (client ??= import('./providers/esplora.js').then(({ Esplora }) => new Esplora(url)));
+  return {
+    tipHeight: async () => (await get()).tipHeight(),
+    addressTxs: async (address) => (await get()).addressTxs(address),
+  };
+}
+
 function coreOn(db: Database, options: CoreFileOptions): BrokerCore {
   return new BrokerCore({
     db,
@@ -51,5 +92,6 @@ function coreOn(db: Database, options: CoreFileOptions): BrokerCore {
     clock: options.clock,
     orderTtlMs: options.orderTtlMs,
     deliveryGuard: options.deliveryGuard,
+    deposits: options.deposits ? depositSettings(options.deposits) : undefined,
   });
 }

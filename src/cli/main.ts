@@ -35,6 +35,7 @@ const COMMANDS: readonly (readonly [names: readonly string[], load: Loader])[] =
   [['config'], async () => (await import('./commands/config.js')).defineConfig],
   [['serve'], async () => (await import('./commands/serve.js')).defineServe],
   [['ui'], async () => (await import('./commands/ui.js')).defineUi],
+  [['deposit'], async () => (await import('./commands/deposit.js')).defineDeposit],
   [['mcp'], async () => (await import('./commands/mcp.js')).defineMcp],
   [['admin'], async () => (await import('./commands/admin.js')).defineAdmin],
   [['completion'], async () => (await import('./commands/completion.js')).defineCompletion],

@@ -15,6 +15,7 @@ import type {
   OrderQuery,
   PriceList,
   PriceQuery,
+  DepositList,
 } from '../core/broker.js';
 import type { BrokerCore } from '../core/broker-core.js';
 import type { Order } from '../core/orders/order.js';
@@ -113,6 +114,14 @@ export class EmbeddedBroker implements Broker {
 
   rotateWebhookSecret(): Promise<{ secret: string; previous_secret_expires_at: string }> {
     return this.core.rotateWebhookSecret(this.accountId);
+  }
+
+  deposits(): Promise<DepositList> {
+    return this.core.listDeposits(this.accountId);
+  }
+
+  checkDeposits(): Promise<DepositList> {
+    return this.core.checkDeposits(this.accountId);
   }
 
   close(): Promise<void> {

@@ -20,6 +20,7 @@ import type {
   OrderQuery,
   PriceList,
   PriceQuery,
+  DepositList,
 } from '../core/broker.js';
 import { TnError, type ErrorCode } from '../core/errors.js';
 import { ORDER_ID_HEADER } from './headers.js';
@@ -284,6 +285,15 @@ export class RemoteBroker implements Broker {
   rotateWebhookSecret(): Promise<{ secret: string; previous_secret_expires_at: string }> {
     // Not repeated: a second rotation would push out the secret receivers are moving to.
     return this.call({ method: 'POST', path: '/webhook/rotate-secret', safe: false });
+  }
+
+  deposits(): Promise<DepositList> {
+    return this.call({ method: 'GET', path: '/deposits', safe: true });
+  }
+
+  checkDeposits(): Promise<DepositList> {
+    // Looking again changes nothing but when the chain was last read: safe to repeat.
+    return this.call({ method: 'POST', path: '/deposits/check', safe: true });
   }
 
   /**

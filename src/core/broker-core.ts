@@ -31,6 +31,7 @@ import { Pricing } from './catalogue/pricing.js';
 import { systemClock, type Clock } from './clock.js';
 import { CoreContext } from './context.js';
 import type { Database } from './database.js';
+import { Deposits, type DepositList, type DepositSettings } from './deposits/deposits.js';
 import { TnError } from './errors.js';
 import { Outbox } from './events/outbox.js';
 import type { OutboxEvent } from './events/port.js';
@@ -66,8 +67,8 @@ export interface CoreOptions {
   successFloor?: SuccessFloor;
   clock?: Clock;
   orderTtlMs?: number;
-  /** Shown by `register` and `account`; an operator fills it in, the sandbox has none. */
-  depositAddresses?: Record<string, string>;
+  /** Crypto deposits (issue 16): the operator's account keys, chain indexes and rates; the sandbox has none. */
+  deposits?: DepositSettings;
   /** The delivery-rate guard (TempNumber's 7% rule); `false` turns it off. */
   deliveryGuard?: DeliveryGuard | false;
 }
@@ -84,6 +85,7 @@ export class BrokerCore {
   readonly deliveries: DeliveryLog;
   private readonly ctx: CoreContext;
   private readonly accounts: Accounts;
+  private readonly deposits: Deposits;
   private readonly guard: AccountGuard;
   private readonly pricing: Pricing;
   private readonly outbox: Outbox;
@@ -110,7 +112,8 @@ export class BrokerCore {
     this.events = ctx.bus;
     this.outbox = new Outbox(ctx);
     const ledger = new Ledger(this.outbox);
-    this.accounts = new Accounts(ctx, ledger, options.depositAddresses ?? {});
+    this.deposits = new Deposits(ctx, ledger, this.outbox, options.deposits ?? null);
+    this.accounts = new Accounts(ctx, ledger, this.deposits);
     this.guard = new AccountGuard(options.deliveryGuard === false ? null : (options.deliveryGuard ?? DEFAULT_DELIVERY_GUARD));
     this.pricing = new Pricing(ctx);
     this.life = new OrderLife(ctx, ledger, this.outbox);
@@ -287,6 +290,36 @@ export class BrokerCore {
 
   nextDueAt(): Promise<number | null> {
     return this.scheduler.nextDueAt();
+  }
+
+  // ── crypto deposits ──
+
+  /** Whether this broker takes crypto deposits at all. */
+  get depositsEnabled(): boolean {
+    return this.deposits.enabled;
+  }
+
+  /** Checks the deposit settings (the account keys) and loads what deriving addresses needs. */
+  depositsReady(): Promise<void> {
+    return this.deposits.ready();
+  }
+
+  /** The account's addresses and deposits; asking makes its addresses watched closely for a while. */
+  listDeposits(accountId: string): Promise<DepositList> {
+    return this.deposits.list(accountId);
+  }
+
+  /** The account's addresses looked at on the chain now, then its deposits. */
+  checkDeposits(accountId: string): Promise<DepositList> {
+    return this.deposits.check(accountId);
+  }
+
+  processDueDeposits(): Promise<void> {
+    return this.deposits.processDue();
+  }
+
+  runDepositWatcher(signal: AbortSignal, options: { onError?: (err: unknown) => void; maxSleepMs?: number } = {}): Promise<void> {
+    return this.deposits.run(signal, options);
   }
 
   // ── webhooks and the event log ──

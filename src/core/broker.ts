@@ -33,7 +33,37 @@ export interface Broker {
   removeWebhook(): Promise<void>;
   testWebhook(): Promise<{ webhook_id: string; type: string }>;
   rotateWebhookSecret(): Promise<{ secret: string; previous_secret_expires_at: string }>;
+  /** The account's crypto deposit addresses and deposits (issue 16); a broker without deposits refuses with `invalid_request`. */
+  deposits(): Promise<DepositList>;
+  /** The same after the broker looked at the account's addresses on the chain now. */
+  checkDeposits(): Promise<DepositList>;
   close(): Promise<void>;
+}
+
+/** `GET /deposits`: the account's address per coin and what was paid to them. */
+export interface DepositList {
+  addresses: Record<string, string>;
+  minimum_usd: number;
+  /** Confirmations before a credit, per coin. */
+  confirmations: Record<string, number>;
+  deposits: DepositView[];
+}
+
+export interface DepositView {
+  coin: 'btc' | 'ltc';
+  address: string;
+  txid: string;
+  vout: number;
+  /** In whole coins, exact (a decimal string with 8 places). */
+  amount: string;
+  amount_sats: number;
+  confirmations: number;
+  confirmations_required: number;
+  status: 'pending' | 'credited' | 'below_minimum';
+  /** What it was credited at (or found to be worth, below the minimum); null while pending. */
+  usd: number | null;
+  seen_at: string;
+  credited_at: string | null;
 }
 
 export interface WebhookDeliveryLog {

@@ -10,6 +10,7 @@
  */
 import type { AccountsRepo, AuditRepo, LedgerRepo, SandboxRepo } from './accounts/port.js';
 import type { PricesRepo } from './catalogue/port.js';
+import type { DepositsRepo } from './deposits/port.js';
 import type { EventsRepo } from './events/port.js';
 import type { IdempotencyRepo, OrdersRepo } from './orders/port.js';
 import type { ActivationsRepo, BucketsRepo, CacheRepo, InboxRepo, PoolRepo, SourcesRepo } from './sources/port.js';
@@ -31,6 +32,7 @@ export interface Repositories {
   activations: ActivationsRepo;
   buckets: BucketsRepo;
   cache: CacheRepo;
+  deposits: DepositsRepo;
 }
 
 export interface Tx extends Repositories {

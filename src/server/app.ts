@@ -22,6 +22,7 @@ import { publicRoutes } from './routes/public.js';
 import { streamRoutes } from './routes/streams.js';
 import { inboundRoutes } from './routes/inbound.js';
 import { smsActivateRoutes } from './routes/sms-activate.js';
+import { depositRoutes } from './routes/deposits.js';
 
 
 /**
@@ -162,6 +163,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(orderRoutes);
       await api.register(accountRoutes);
       await api.register(streamRoutes);
+      await api.register(depositRoutes);
       await api.register(inboundRoutes, { publicUrl: options.publicUrl });
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },

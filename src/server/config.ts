@@ -11,6 +11,30 @@ const RouteLimit = Type.Object(
   { additionalProperties: false },
 );
 
+const DepositCoin = Type.Object(
+  {
+    xpub: Type.String({ minLength: 100, maxLength: 120, description: "the account-level extended PUBLIC key (m/84'/coin'/account'): zpub/xpub, vpub/tpub for testnet; Ltub for Litecoin" }),
+    esplora_url: Type.String({ pattern: '^https?://', maxLength: 2048, description: 'an Esplora-compatible API, e.g. https://blockstream.info/api' }),
+    confirmations: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  },
+  { additionalProperties: false },
+);
+
+/** Issue 16: crypto deposits. Each configured coin needs its rate. */
+const Deposits = Type.Object(
+  {
+    btc: Type.Optional(DepositCoin),
+    ltc: Type.Optional(DepositCoin),
+    usd_rates: Type.Object(
+      { btc: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1e9 })), ltc: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1e9 })) },
+      { additionalProperties: false },
+    ),
+    minimum_usd: Type.Optional(Type.Number({ minimum: 0, maximum: 1e6 })),
+    poll_seconds: Type.Optional(Type.Number({ minimum: 1, maximum: 3600, description: 'how often an address someone waits on is looked at (default 30)' })),
+  },
+  { additionalProperties: false },
+);
+
 /** `tn serve --config <file>`: what an operator can set without flags. Flags win over the file. */
 export const ServeConfig = Type.Object(
   {
@@ -48,6 +72,7 @@ export const ServeConfig = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    deposits: Type.Optional(Deposits),
     /** Issue 7: how orders are routed among sources. */
     routing: Type.Optional(
       Type.Object(
@@ -79,5 +104,10 @@ export function readServeConfig(file: string): ServeConfig {
   }
   const first = [...Value.Errors(ServeConfig, data)][0];
   if (first) throw new TnError('invalid_request', `Config file ${file}: ${first.path || '/'} ${first.message}.`);
-  return data as ServeConfig;
+  const config = data as ServeConfig;
+  const deposits = config.deposits;
+  for (const coin of ['btc', 'ltc'] as const) {
+    if (deposits?.[coin] && deposits.usd_rates[coin] === undefined) throw new TnError('invalid_request', `Config file ${file}: /deposits/usd_rates/${coin} is required with /deposits/${coin}.`);
+  }
+  return config;
 }

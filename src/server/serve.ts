@@ -1,4 +1,4 @@
-import { openCore } from '../compose.js';
+import { openCore, type DepositConfig } from '../compose.js';
 import type { DeliveryGuard } from '../core/catalogue/delivery-guard.js';
 import type { SuccessFloor } from '../core/sources/registry.js';
 import type { SimulatorOptions } from '../providers/simulator.js';
@@ -20,6 +20,7 @@ export interface StartOptions {
   publicUrl?: string;
   successFloor?: SuccessFloor;
   timeouts?: Partial<ServerTimeouts>;
+  deposits?: DepositConfig;
 }
 
 export interface RunningServer {
@@ -35,7 +36,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     simulator: options.simulator,
     deliveryGuard: options.deliveryGuard,
     successFloor: options.successFloor,
+    deposits: options.deposits,
   });
+  try {
+    // A wrong account key stops the start, before any address is made from it.
+    await core.depositsReady();
+  } catch (err) {
+    await core.close();
+    throw err;
+  }
   const release = new AbortController();
   const app = await buildApp({
     core,

@@ -3,7 +3,7 @@ import { examples, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
 import { usd } from '../output.js';
 
-const EVENT_TYPES = ['sms.received', 'order.failed', 'balance.low', 'webhook.test'];
+const EVENT_TYPES = ['sms.received', 'order.failed', 'balance.low', 'deposit.pending', 'deposit.credited', 'webhook.test'];
 
 export interface ListenOptions {
   forwardTo?: string;
@@ -103,6 +103,8 @@ function describe(type: string, body: string, bold: (s: string) => string): stri
         ? `${d.order_id} ${d.platform} ${d.status}${d.refunded ? ', refunded' : ''}`
         : type === 'balance.low'
           ? `balance ${usd(Number(d.balance))} below ${usd(Number(d.threshold))}`
-          : String(d.message ?? '');
+          : type === 'deposit.pending' || type === 'deposit.credited'
+            ? `${String(d.amount)} ${String(d.coin).toUpperCase()} ${String(d.txid)}${type === 'deposit.credited' ? `: ${usd(Number(d.usd))}, balance ${usd(Number(d.balance))}` : `, ${Number(d.confirmations)}/${Number(d.confirmations_required)} confirmations`}`
+            : String(d.message ?? '');
   return `${payload.timestamp}  ${type.padEnd(12)}  ${detail}`;
 }

@@ -29,7 +29,7 @@ export const defineServe: DefineCommand = (program, ctx) => {
     .option('--sim-no-sms-rate <rate>', 'simulator: share of orders that never get an SMS, 0–1', parseRate)
     .option('--rate-limit <n>', `requests per second per API key, bursts up to 2n; 0 turns limits off (default ${DEFAULT_RATE_LIMITS.perKeyPerSecond})`, integerIn(0, 1_000_000, 'rate-limit'))
     .option('--register-limit <n>', `register calls per hour per client IP; 0 turns it off (default ${DEFAULT_RATE_LIMITS.registerPerHour})`, integerIn(0, 1_000_000, 'register-limit'))
-    .option('--config <file>', 'JSON settings: per-route rate limits, the delivery-rate guard, slow-client timeouts (flags win over it)')
+    .option('--config <file>', 'JSON settings: per-route rate limits, the delivery-rate guard, slow-client timeouts, crypto deposits (flags win over it)')
     .option('--allow-private-webhooks', 'deliver webhooks to private and loopback addresses too (local development)', false)
     .option('--webhook-retry-schedule <ms,…>', 'milliseconds before each delivery try (default 0,5s,5m,30m,2h,5h,10h,10h)', parseSchedule)
     .option('--trust-proxy', 'take the client address from X-Forwarded-For (behind a reverse proxy)', false)
@@ -83,6 +83,7 @@ export async function runServe(opts: ServeOptions, f: Factory): Promise<number> 
     webhookSchedule: opts.webhookRetrySchedule,
     publicUrl: opts.publicUrl,
     successFloor: config.routing?.successFloor,
+    deposits: config.deposits,
     timeouts: {
       headersMs: config.timeouts?.headersSeconds === undefined ? undefined : Math.ceil(config.timeouts.headersSeconds * 1000),
       requestMs: config.timeouts?.requestSeconds === undefined ? undefined : Math.ceil(config.timeouts.requestSeconds * 1000),

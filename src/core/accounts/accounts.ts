@@ -1,6 +1,7 @@
 import type { AccountInfo, DeliveryGuardState, Registration, Usage } from '../broker.js';
 import type { CoreContext } from '../context.js';
 import type { Tx } from '../database.js';
+import type { Deposits } from '../deposits/deposits.js';
 import { TnError, invalid, notFound } from '../errors.js';
 import { accountId as newAccountId, hashApiKey, newApiKey, newWebhookSecret } from '../ids.js';
 import { USAGE_DAYS } from '../limits.js';
@@ -29,7 +30,7 @@ export class Accounts {
   constructor(
     private readonly ctx: CoreContext,
     private readonly ledger: Ledger,
-    private readonly depositAddresses: Record<string, string>,
+    private readonly deposits: Deposits,
   ) {}
 
   async authenticate(apiKey: unknown): Promise<string> {
@@ -53,8 +54,13 @@ export class Accounts {
 
   async register(options: { credit?: Micros; sandbox?: boolean; note?: string } = {}): Promise<Registration> {
     const apiKey = newApiKey();
-    const { accountId, webhookSecret } = await this.ctx.db.transaction((tx) => this.create(tx, apiKey, options));
-    return this.registration(apiKey, accountId, webhookSecret, options.credit ?? 0);
+    await this.deposits.ready();
+    const { accountId, webhookSecret, addresses } = await this.ctx.db.transaction(async (tx) => {
+      const created = await this.create(tx, apiKey, options);
+      // The account's deposit addresses exist from its first answer on, in its own unit of work.
+      return { ...created, addresses: await this.deposits.allocate(tx, created.accountId) };
+    });
+    return this.registration(apiKey, accountId, webhookSecret, options.credit ?? 0, addresses);
   }
 
   private async create(tx: Tx, apiKey: string, options: { credit?: Micros; sandbox?: boolean; note?: string }) {
@@ -76,13 +82,13 @@ export class Accounts {
     return { accountId, webhookSecret };
   }
 
-  private registration(apiKey: string, accountId: string, webhookSecret: string, credit: Micros): Registration {
+  private registration(apiKey: string, accountId: string, webhookSecret: string, credit: Micros, addresses: Record<string, string>): Registration {
     return {
       api_key: apiKey,
       account_id: accountId,
       balance: toUsd(credit),
       tier: tierFor(0).name,
-      deposit_addresses: this.depositAddresses,
+      deposit_addresses: addresses,
       webhook_secret: webhookSecret,
     };
   }
@@ -171,7 +177,7 @@ export class Accounts {
         failed: count('failed'),
         spent: toUsd(facts.reduce((sum, f) => sum + (f.refunded ? 0 : f.price), 0)),
       },
-      deposit_addresses: this.depositAddresses,
+      deposit_addresses: await this.deposits.addresses(accountId),
       webhook: account.webhookUrl ? { url: account.webhookUrl } : null,
       recent_orders: recent.map(toOrderView),
       sandbox: account.sandbox,

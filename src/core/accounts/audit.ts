@@ -26,6 +26,10 @@ export function audit(db: Database): Promise<AuditReport> {
     }
     for (const r of await a.crossAccountEntries()) violations.push(`ledger entry ${r.id}: belongs to another account than order ${r.orderId}`);
     for (const r of await a.wrongSigns()) violations.push(`ledger entry ${r.id}: ${r.kind} of ${r.amount} has the wrong sign`);
+    // Issue 16: a credit is never taken back by itself; the operator decides.
+    for (const d of await read.deposits.dropped()) {
+      violations.push(`deposit ${d.coin} ${d.txid}:${d.vout}: ${d.usd ?? 0} µUSD credited to account ${d.accountId}, no longer confirmed on the chain since ${new Date(d.droppedAt!).toISOString()}`);
+    }
     return { ...(await a.counts()), violations };
   });
 }

@@ -3,8 +3,8 @@ import type { Tx } from '../database.js';
 import { ulid } from '../ids.js';
 import type { OutboxEvent } from './port.js';
 
-/** The event types of the account's log: the webhook types of API.md §6, and the test event. */
-export type EventType = 'sms.received' | 'order.failed' | 'balance.low' | 'webhook.test';
+/** The event types of the account's log: the webhook types of API.md §6, the deposits' (issue 16), and the test event. */
+export type EventType = 'sms.received' | 'order.failed' | 'balance.low' | 'deposit.pending' | 'deposit.credited' | 'webhook.test';
 
 /**
  * The account's event log: what webhooks deliver and `/events` streams. An event is written in

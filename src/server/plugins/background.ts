@@ -39,7 +39,10 @@ export function installBackground(app: FastifyInstance, options: BackgroundOptio
     const stop = new AbortController();
     let running: Promise<void> | undefined;
     app.addHook('onReady', async () => {
-      running = options.core.runScheduler(stop.signal, { onError: (err) => app.log.error({ err }, 'scheduler') });
+      running = Promise.all([
+        options.core.runScheduler(stop.signal, { onError: (err) => app.log.error({ err }, 'scheduler') }),
+        options.core.runDepositWatcher(stop.signal, { onError: (err) => app.log.warn({ err }, 'deposit watcher') }),
+      ]).then(() => undefined);
     });
     app.addHook('onClose', async () => {
       stop.abort();

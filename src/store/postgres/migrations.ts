@@ -242,4 +242,54 @@ export const PG_MIGRATIONS: readonly string[] = [
   UPDATE upstream_activations SET released_at = updated_at;
   CREATE INDEX upstream_activations_unreleased ON upstream_activations(release_at) WHERE released_at IS NULL;
   `,
+  // 3 (SQLite's 10): crypto deposits (issue 16). An address per account and coin at a receive index taken from
+  // a per-coin counter (never two accounts on one index), watched through its own due time and
+  // lease; each paid output once by its unique (coin, txid, vout).
+  `
+  CREATE TABLE deposit_counters (
+    coin TEXT PRIMARY KEY,
+    next_index BIGINT NOT NULL
+  );
+
+  CREATE TABLE deposit_addresses (
+    coin TEXT NOT NULL,
+    idx BIGINT NOT NULL,
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    address TEXT NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL,
+    next_check_at BIGINT,
+    lease_until BIGINT,
+    checked_at BIGINT,
+    watch_until BIGINT NOT NULL,
+    active_until BIGINT NOT NULL,
+    PRIMARY KEY (coin, idx),
+    UNIQUE (account_id, coin)
+  );
+  CREATE INDEX deposit_addresses_due ON deposit_addresses(coin, next_check_at) WHERE next_check_at IS NOT NULL;
+
+  CREATE TABLE deposit_watchers (
+    coin TEXT PRIMARY KEY,
+    paused_until BIGINT NOT NULL,
+    failures INTEGER NOT NULL
+  );
+
+  CREATE TABLE deposits (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    coin TEXT NOT NULL,
+    address TEXT NOT NULL,
+    txid TEXT NOT NULL,
+    vout INTEGER NOT NULL,
+    sats BIGINT NOT NULL,
+    confirmations INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'credited', 'below_minimum')),
+    usd BIGINT,
+    rate BIGINT,
+    seen_at BIGINT NOT NULL,
+    settled_at BIGINT,
+    dropped_at BIGINT,
+    UNIQUE (coin, txid, vout)
+  );
+  CREATE INDEX deposits_account ON deposits(account_id, id);
+  `,
 ];

@@ -1,5 +1,6 @@
 import type { Repositories } from '../../core/database.js';
 import { accountsRepo, auditRepo, ledgerRepo, pricesRepo, sandboxRepo } from './accounts.js';
+import { depositsRepo } from './deposits.js';
 import { eventsRepo, webhooksRepo } from './events.js';
 import { idempotencyRepo, ordersRepo } from './orders.js';
 import { activationsRepo, bucketsRepo, cacheRepo, inboxRepo, poolRepo, sourcesRepo } from './sources.js';
@@ -24,5 +25,6 @@ export function repositories(sql: Sql): Repositories {
     activations: activationsRepo(sql),
     buckets: bucketsRepo(sql),
     cache: cacheRepo(sql),
+    deposits: depositsRepo(sql),
   };
 }

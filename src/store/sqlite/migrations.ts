@@ -297,4 +297,54 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE upstream_activations SET released_at = updated_at;
   CREATE INDEX upstream_activations_unreleased ON upstream_activations(release_at) WHERE released_at IS NULL;
   `,
+  // 10: crypto deposits (issue 16). An address per account and coin at a receive index taken from
+  // a per-coin counter (never two accounts on one index), watched through its own due time and
+  // lease; each paid output once by its unique (coin, txid, vout).
+  `
+  CREATE TABLE deposit_counters (
+    coin TEXT PRIMARY KEY,
+    next_index INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE deposit_addresses (
+    coin TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    address TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    next_check_at INTEGER,
+    lease_until INTEGER,
+    checked_at INTEGER,
+    watch_until INTEGER NOT NULL,
+    active_until INTEGER NOT NULL,
+    PRIMARY KEY (coin, idx),
+    UNIQUE (account_id, coin)
+  ) STRICT;
+  CREATE INDEX deposit_addresses_due ON deposit_addresses(coin, next_check_at) WHERE next_check_at IS NOT NULL;
+
+  CREATE TABLE deposit_watchers (
+    coin TEXT PRIMARY KEY,
+    paused_until INTEGER NOT NULL,
+    failures INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE deposits (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    coin TEXT NOT NULL,
+    address TEXT NOT NULL,
+    txid TEXT NOT NULL,
+    vout INTEGER NOT NULL,
+    sats INTEGER NOT NULL,
+    confirmations INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'credited', 'below_minimum')),
+    usd INTEGER,
+    rate INTEGER,
+    seen_at INTEGER NOT NULL,
+    settled_at INTEGER,
+    dropped_at INTEGER,
+    UNIQUE (coin, txid, vout)
+  ) STRICT;
+  CREATE INDEX deposits_account ON deposits(account_id, id);
+  `,
 ];
