@@ -28,13 +28,14 @@ export interface RunOptions {
 }
 
 /**
- * A clean environment: the test runner's, minus every TN_* variable and every colour switch, so
+ * A clean environment: the test runner's, minus every TN_* variable, every colour switch and CI (CI sets it;
+ * a test that means CI says so), so
  * that only what a test sets explicitly reaches tn.
  */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(env)) {
-    if (key.startsWith('TN_') || key === 'NO_COLOR' || key === 'FORCE_COLOR') delete env[key];
+    if (key.startsWith('TN_') || key === 'NO_COLOR' || key === 'FORCE_COLOR' || key === 'CI') delete env[key];
   }
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];

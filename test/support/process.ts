@@ -9,7 +9,7 @@ export const BIN = join(ROOT, 'bin', 'tn.js');
 /** The test runner's environment without any TN_* variable or colour switch, plus `extra`. */
 export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) if (key.startsWith('TN_') || key === 'NO_COLOR' || key === 'FORCE_COLOR') delete env[key];
+  for (const key of Object.keys(env)) if (key.startsWith('TN_') || key === 'NO_COLOR' || key === 'FORCE_COLOR' || key === 'CI') delete env[key];
   return { ...env, ...extra };
 }
 
