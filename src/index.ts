@@ -1,5 +1,5 @@
 /**
- * tn as a library: the broker core, the embedded broker, the code extractor and the catalogue.
+ * tn as a library: the HTTP client (also alone as `tn/client`), the broker core, the embedded broker, the code extractor and the catalogue.
  * Nothing here prints or exits.
  */
 export { extractCode, type ExtractedCode } from './core/extract.js';
@@ -7,6 +7,7 @@ export { parseAgentQuery } from './core/agent/parse.js';
 export { BrokerCore, type CoreOptions } from './core/broker-core.js';
 export type { OrderEvent } from './core/context.js';
 export { VERIFY_TIMEOUT, BATCH_MAX } from './core/limits.js';
+export { createClient, RemoteBroker, followEvents, type ClientOptions, type RemoteOptions, type Transport } from './client/index.js';
 export { EmbeddedBroker, openEmbeddedBroker, openCoreOnFile, SANDBOX_CREDIT } from './client/embedded.js';
 export { openSqlite, openSqlite as openSqliteStore, SqliteDatabase, SqliteDatabase as SqliteStore } from './store/sqlite/engine.js';
 export { Simulator, type SimulatorOptions } from './providers/simulator.js';

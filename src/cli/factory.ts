@@ -85,14 +85,16 @@ export class Factory {
   private async openBroker(): Promise<Broker> {
     const endpoint = await this.endpoint();
     if (endpoint !== 'local') {
-      const [{ RemoteBroker }, { FileCache }, { dataDir }, { join }] = await Promise.all([
+      const [{ RemoteBroker }, { FileCache }, { dataDir }, { join }, { undiciTransport }] = await Promise.all([
         import('../client/remote.js'),
         import('./cache.js'),
         import('./paths.js'),
         import('node:path'),
+        import('./undici-transport.js'),
       ]);
       return new RemoteBroker({
         endpoint,
+        transport: undiciTransport(),
         apiKey: this.io.env.TN_API_KEY || (await this.config()).apiKeyFor(endpoint),
         cache: new FileCache(join(dataDir(this.io.env), 'cache')),
       });

@@ -1,6 +1,3 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request, type Dispatcher } from 'undici';
 import { createParser } from 'eventsource-parser';
 import type {
   AccountInfo,
@@ -26,6 +23,7 @@ import { TnError, type ErrorCode } from '../core/errors.js';
 import { ORDER_ID_HEADER } from './headers.js';
 import type { Order } from '../core/orders/order.js';
 import { verifySeconds } from '../core/waiting/verify.js';
+import { anySignal, fetchTransport, pause, textChunks, type Transport } from './transport.js';
 
 export interface RemoteOptions {
   /** The broker's base URL, e.g. `http://127.0.0.1:8787` (a trailing `/api/v1` is fine too). */
@@ -37,7 +35,10 @@ export interface RemoteOptions {
   timeoutMs?: number;
   /** Longest wait between retries, whatever `Retry-After` says (default 30 s). */
   maxRetryDelayMs?: number;
-  dispatcher?: Dispatcher;
+  /** A `fetch` to use instead of the global one (a proxy-aware one, say). */
+  fetch?: typeof fetch;
+  /** How requests are sent, when more than a `fetch` is needed (the CLI's undici pool); closed by `close()`. */
+  transport?: Transport;
   /** Where price lists are kept for a minute, as upstream price APIs ask of their clients (e.g. a file cache across CLI runs). */
   cache?: ResponseCache;
 }
@@ -73,7 +74,7 @@ interface Call {
 
 /** Errors raised before a request reached the server: always safe to retry. */
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
-const NETWORK_ERRORS = new Set([...CONNECT_ERRORS, 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED', 'ENOTFOUND']);
+const NETWORK_ERRORS = new Set([...CONNECT_ERRORS, 'ENETWORK', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED', 'ENOTFOUND']);
 
 /**
  * The `Broker` interface over HTTP, for any Telenumerus-compatible endpoint. Keep-alive
@@ -88,8 +89,7 @@ export class RemoteBroker implements Broker {
   private readonly retries: number;
   private readonly timeoutMs: number;
   private readonly maxRetryDelayMs: number;
-  private readonly dispatcher: Dispatcher;
-  private readonly ownsDispatcher: boolean;
+  private readonly transport: Transport;
   private readonly cache?: ResponseCache;
 
   constructor(options: RemoteOptions) {
@@ -99,9 +99,8 @@ export class RemoteBroker implements Broker {
     this.retries = options.retries ?? 3;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
-    this.ownsDispatcher = options.dispatcher === undefined;
     this.cache = options.cache;
-    this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, connections: 64 });
+    this.transport = options.transport ?? fetchTransport(options.fetch);
   }
 
   register(): Promise<Registration> {
@@ -203,7 +202,7 @@ export class RemoteBroker implements Broker {
         if (known) break;
         if (Date.now() >= deadline) throw err;
         // Not known yet: the same idempotency key brings the same order back once the server does.
-        await sleep(Math.min(followDelay(attempt), Math.max(0, deadline - Date.now())), undefined, { signal: options.signal }).catch(() => undefined);
+        await pause(Math.min(followDelay(attempt), Math.max(0, deadline - Date.now())), options.signal);
         if (options.signal?.aborted) throw err;
       }
     }
@@ -253,7 +252,7 @@ export class RemoteBroker implements Broker {
         .filter(([, v]) => v !== undefined)
         .map(([k, v]) => [k, String(v)]),
     );
-    const key = `prices ${this.endpoint} ${this.apiKey ? hashKey(this.apiKey) : '-'} ${JSON.stringify(params)}`;
+    const key = `prices ${this.endpoint} ${this.apiKey ? await hashKey(this.apiKey) : '-'} ${JSON.stringify(params)}`;
     const cached = this.cache?.get(key) as PriceList | undefined;
     if (cached) return cached;
     const list = await this.call<PriceList>({ method: 'GET', path: '/prices', query: params, safe: true, auth: this.apiKey !== undefined });
@@ -317,31 +316,32 @@ export class RemoteBroker implements Broker {
         if (!isUnavailable(err)) throw err;
         failingSince ??= Date.now();
         if (deadline === Infinity && Date.now() - failingSince > FOLLOW_GIVE_UP_MS) throw err;
-        await sleep(Math.min(followDelay(failures++), Math.max(0, deadline - Date.now())), undefined, { signal: options.signal }).catch(() => undefined);
+        await pause(Math.min(followDelay(failures++), Math.max(0, deadline - Date.now())), options.signal);
       }
     }
   }
 
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close();
+    await this.transport.close?.();
   }
 
   /** One connection to `/order/:id/stream`: the final order, or null if it closed early or timed out. */
   private async followStream(orderId: string, ms: number, signal?: AbortSignal): Promise<Order | null> {
     const abort = new AbortController();
     const timer = Number.isFinite(ms) ? setTimeout(() => abort.abort(), ms) : undefined;
-    const stop = signal ? AbortSignal.any([signal, abort.signal]) : abort.signal;
+    // The answer's headers must come within the ordinary timeout; the stream itself may be quiet for long.
+    const headersLate = new AbortController();
+    const headersTimer = setTimeout(() => headersLate.abort(), this.timeoutMs);
+    const stop = anySignal(signal, abort.signal);
     let ended: Order | null = null;
     try {
-      const res = await request(`${this.base}/order/${encodeURIComponent(orderId)}/stream`, {
+      const res = await this.transport.fetch(`${this.base}/order/${encodeURIComponent(orderId)}/stream`, {
         method: 'GET',
         headers: { ...this.authHeaders(true), accept: 'text/event-stream' },
-        dispatcher: this.dispatcher,
-        signal: stop,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: 0,
+        signal: anySignal(stop, headersLate.signal),
       });
-      if (res.statusCode >= 400) throw errorFrom(res.statusCode, await res.body.text(), res.headers);
+      clearTimeout(headersTimer);
+      if (res.status >= 400) throw errorFrom(res.status, await res.text(), res.headers);
       const parser = createParser({
         onEvent: (event) => {
           if (event.event === 'end') {
@@ -350,16 +350,17 @@ export class RemoteBroker implements Broker {
           }
         },
       });
-      for await (const chunk of res.body) {
-        parser.feed(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      for await (const chunk of textChunks(res)) {
+        parser.feed(chunk);
         if (ended) break;
       }
     } catch (err) {
       if (ended) return ended;
       if (stop.aborted) return null;
-      throw asTnError(err, this.endpoint);
+      throw asTnError(headersLate.signal.aborted ? timedOut() : err, this.endpoint);
     } finally {
       clearTimeout(timer);
+      clearTimeout(headersTimer);
     }
     return ended;
   }
@@ -386,9 +387,8 @@ export class RemoteBroker implements Broker {
       if (outcome.ok) return outcome.value;
       if (!outcome.retryable || attempt >= this.retries) throw outcome.error;
       const delay = Math.min(this.maxRetryDelayMs, outcome.delayMs ?? backoff(attempt));
-      await sleep(delay, undefined, { signal: c.signal }).catch(() => {
-        throw outcome.error;
-      });
+      await pause(delay, c.signal);
+      if (c.signal?.aborted) throw outcome.error;
     }
   }
 
@@ -400,35 +400,33 @@ export class RemoteBroker implements Broker {
     body: string | undefined,
     timeout: number,
   ): Promise<{ ok: true; value: T } | { ok: false; error: TnError; retryable: boolean; delayMs?: number }> {
+    const late = new AbortController();
+    const timer = setTimeout(() => late.abort(), timeout);
     try {
-      const res = await request(url, {
-        method: c.method,
-        headers,
-        body,
-        dispatcher: this.dispatcher,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-        signal: c.signal,
-        onInfo: c.onInfo,
-      });
-      const text = await res.body.text();
-      if (res.statusCode < 300) return { ok: true, value: (text === '' ? undefined : JSON.parse(text)) as T };
-      const error = errorFrom(res.statusCode, text, res.headers);
+      const res = await this.transport.fetch(url.toString(), { method: c.method, headers, body, signal: anySignal(c.signal, late.signal), onInfo: c.onInfo });
+      const text = await res.text();
+      if (res.status < 300) return { ok: true, value: (text === '' ? undefined : JSON.parse(text)) as T };
+      const error = errorFrom(res.status, text, res.headers);
       // A rate-limit 429 means the server did nothing (a delivery-rate refusal lasts hours: not retried);
       // a 503 "unavailable" (not "no_numbers") is worth another try when safe.
-      const retryable = error.code === 'rate_limited' || (res.statusCode === 503 && error.code === 'unavailable' && c.safe);
-      return { ok: false, error, retryable, delayMs: retryAfterMs(res.headers['retry-after']) };
-    } catch (err) {
+      const retryable = error.code === 'rate_limited' || (res.status === 503 && error.code === 'unavailable' && c.safe);
+      return { ok: false, error, retryable, delayMs: retryAfterMs(res.headers.get('retry-after')) };
+    } catch (caught) {
       if (c.signal?.aborted) return { ok: false, error: new TnError('unavailable', 'The request was interrupted.'), retryable: false };
+      const err = late.signal.aborted ? timedOut() : caught;
       const code = networkCode(err);
       // Nothing was sent when the connection failed: any request may go again. After that, only safe ones.
       const retryable = code !== undefined && (CONNECT_ERRORS.has(code) || (c.safe && NETWORK_ERRORS.has(code)));
       return { ok: false, error: asTnError(err, this.endpoint), retryable };
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
 
-const newKey = (): string => `tn-${randomUUID()}`;
+const newKey = (): string => `tn-${globalThis.crypto.randomUUID()}`;
+
+const timedOut = (): Error => Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' });
 
 /** How long `wait` without a timeout keeps reconnecting to a server that stays unreachable. */
 export const FOLLOW_GIVE_UP_MS = 60_000;
@@ -443,13 +441,15 @@ const withOrderId = (err: unknown, orderId: string | undefined): unknown =>
 const isUnavailable = (err: unknown): boolean => err instanceof TnError && err.code === 'unavailable';
 
 /** Cache entries are per key holder (prices include `your_price`), without writing the key itself anywhere. */
-const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex').slice(0, 16);
+async function hashKey(key: string): Promise<string> {
+  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(key)));
+  return [...digest.slice(0, 8)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
 
 /** 200 ms, 400 ms, 800 ms … with ±25% jitter, so clients that failed together do not retry together. */
 const backoff = (attempt: number): number => 200 * 2 ** attempt * (0.75 + Math.random() * 0.5);
 
-function retryAfterMs(header: string | string[] | undefined): number | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
+function retryAfterMs(value: string | null): number | undefined {
   if (!value) return undefined;
   const seconds = Number(value);
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
@@ -470,7 +470,7 @@ const STATUS_CODES: Record<number, ErrorCode> = {
 };
 
 /** The typed error of an error answer: its `error` body when it has one, else one chosen by status. */
-function errorFrom(status: number, text: string, headers: Record<string, string | string[] | undefined>): TnError {
+function errorFrom(status: number, text: string, headers: Headers): TnError {
   try {
     const parsed = JSON.parse(text) as { error?: Record<string, unknown> };
     if (parsed.error && typeof parsed.error === 'object') return TnError.fromBody(parsed.error);
@@ -478,14 +478,19 @@ function errorFrom(status: number, text: string, headers: Record<string, string 
     // Not our JSON: a proxy's page, say.
   }
   const code = STATUS_CODES[status] ?? (status >= 500 ? 'unavailable' : 'invalid_request');
-  const details = status === 429 ? { retry_after: (retryAfterMs(headers['retry-after']) ?? 1000) / 1000 } : {};
+  const details = status === 429 ? { retry_after: (retryAfterMs(headers.get('retry-after')) ?? 1000) / 1000 } : {};
   return new TnError(code, `The server answered HTTP ${status}.`, details);
 }
 
+/** Bun's names for what Node calls ECONNREFUSED and friends. */
+const BUN_CODES: Record<string, string> = { ConnectionRefused: 'ECONNREFUSED', ConnectionReset: 'ECONNRESET', ConnectionClosed: 'ECONNRESET', FailedToOpenSocket: 'ECONNREFUSED' };
+
 function networkCode(err: unknown): string | undefined {
-  const e = err as { code?: unknown; cause?: { code?: unknown } };
-  if (typeof e?.code === 'string') return e.code;
-  if (typeof e?.cause?.code === 'string') return e.cause.code;
+  const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown } };
+  const code = typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : undefined;
+  if (code) return BUN_CODES[code] ?? code;
+  // Browsers and Deno say only that fetch failed: a network error, of unknown phase, unless the text tells.
+  if (err instanceof TypeError) return /refused/i.test(String(e.message)) ? 'ECONNREFUSED' : 'ENETWORK';
   return undefined;
 }
 

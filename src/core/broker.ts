@@ -73,6 +73,12 @@ export interface WebhookDeliveryLog {
   attempt: number;
   status_code: number | null;
   error: string | null;
+  /** How long this attempt took, to the receiver's answer or the error. */
+  duration_ms: number;
+  /** This attempt's own outcome; `state` is the delivery's now. */
+  outcome: 'delivered' | 'retry_scheduled' | 'failed';
+  /** When this attempt scheduled the next one; null when it was the last. */
+  next_attempt_at: string | null;
   state: 'pending' | 'delivered' | 'failed';
 }
 

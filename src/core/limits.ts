@@ -44,3 +44,6 @@ export const MAX_COOLDOWN_MS = 7 * 86_400_000;
 export const DEFAULT_POOL_COOLDOWN_MS = 300_000;
 /** An upstream activation is polled this often while its order waits (the shared bucket may space polls further). */
 export const DEFAULT_POLL_MS = 3_000;
+
+/** The `retry:` every event stream opens with: how long a browser or `eventsource` waits before reconnecting. */
+export const SSE_RETRY_MS = 3000;

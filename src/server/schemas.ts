@@ -223,7 +223,10 @@ export const WebhookInfo = Type.Object({
       attempt: Type.Integer(),
       status_code: Nullable(Type.Integer()),
       error: Nullable(Type.String()),
-      state: Type.String(),
+      duration_ms: Type.Integer({ minimum: 0 }),
+      outcome: Type.Union([Type.Literal('delivered'), Type.Literal('retry_scheduled'), Type.Literal('failed')], { description: "this attempt's own outcome" }),
+      next_attempt_at: Nullable(Iso),
+      state: Type.String({ description: "the delivery's state now: pending, delivered or failed" }),
     }),
   ),
 });

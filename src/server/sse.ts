@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SSE_RETRY_MS } from '../core/limits.js';
 
 export interface SseStream {
   send(event: string, data: unknown, id?: string): void;
@@ -39,7 +40,8 @@ export function openSse(request: FastifyRequest, reply: FastifyReply, heartbeatM
     // nginx and friends would otherwise buffer the stream.
     'x-accel-buffering': 'no',
   });
-  res.flushHeaders();
+  // Sets the reconnection pace before any event: clients resume with Last-Event-ID at this interval, not their own default.
+  res.write(`retry: ${SSE_RETRY_MS}\n\n`);
 
   const closers: (() => void)[] = [];
   let closed = false;

@@ -38,11 +38,13 @@ export async function runListen(opts: ListenOptions, f: Factory): Promise<number
   const apiKey = f.io.env.TN_API_KEY || (await f.config()).apiKeyFor(endpoint);
   if (!apiKey) throw new TnError('unauthorized', `No API key for ${endpoint}: run \`tn register --endpoint ${endpoint}\` or \`tn login --key <key>\`.`);
 
-  const [{ followEvents }, { webhookHeaders }, { request }] = await Promise.all([
+  const [{ followEvents }, { webhookHeaders }, { request }, { undiciTransport }] = await Promise.all([
     import('../../client/events.js'),
     import('../../core/webhooks/signing.js'),
     import('undici'),
+    import('../undici-transport.js'),
   ]);
+  const transport = undiciTransport();
   const secret = opts.forwardTo ? (await (await f.broker()).webhook()).secret : undefined;
   // Bold only when stdout is a terminal: `tn listen > events.log` gets plain lines.
   const bold = f.io.stdoutIsTTY ? (await f.io.style()).bold : (t: string) => t;
@@ -54,6 +56,7 @@ export async function runListen(opts: ListenOptions, f: Factory): Promise<number
     await followEvents({
       endpoint,
       apiKey,
+      transport,
       signal: stop.signal,
       onOpen: (reconnected) =>
         f.io.stderr.write(
@@ -88,6 +91,7 @@ export async function runListen(opts: ListenOptions, f: Factory): Promise<number
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
+    await transport.close?.();
   }
   return EXIT.ok;
 }

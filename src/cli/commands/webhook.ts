@@ -100,8 +100,16 @@ export async function runWebhookShow(reveal: boolean, f: Factory): Promise<numbe
     f.io.out('');
     await printTable(
       f.io,
-      ['WHEN', 'EVENT', 'WEBHOOK-ID', 'TRY', 'ANSWER', 'STATE'],
-      info.recent_deliveries.map((d) => [timeText(d.attempted_at, f.io.stdoutIsTTY), d.type, d.webhook_id, String(d.attempt), d.status_code === null ? (d.error ?? 'no answer') : String(d.status_code), d.state]),
+      ['WHEN', 'EVENT', 'WEBHOOK-ID', 'TRY', 'ANSWER', 'TOOK', 'OUTCOME'],
+      info.recent_deliveries.map((d) => [
+        timeText(d.attempted_at, f.io.stdoutIsTTY),
+        d.type,
+        d.webhook_id,
+        String(d.attempt),
+        d.status_code === null ? (d.error ?? 'no answer') : String(d.status_code),
+        `${d.duration_ms}ms`,
+        d.outcome === 'retry_scheduled' && d.next_attempt_at ? `retry ${timeText(d.next_attempt_at, f.io.stdoutIsTTY)}` : d.outcome,
+      ]),
     );
   } else if (f.io.stdoutIsTTY) f.io.out('\nNo deliveries yet.');
   return EXIT.ok;
@@ -125,7 +133,7 @@ export async function runWebhookTest(f: Factory): Promise<number> {
     const attempt = (await broker.webhook()).recent_deliveries.find((d) => d.webhook_id === sent.webhook_id);
     if (attempt) {
       spinner.stop();
-      f.io.out(attempt.status_code === null ? `no answer: ${attempt.error}` : `${attempt.status_code} ${attempt.state}`);
+      f.io.out(attempt.status_code === null ? `no answer: ${attempt.error}` : `${attempt.status_code} ${attempt.outcome}`);
       if (attempt.status_code !== null && attempt.status_code >= 200 && attempt.status_code < 300) return EXIT.ok;
       if (attempt.error?.includes('not a public address')) f.io.err(`The delivery was refused: ${PRIVATE_HINT}`);
       else f.io.err('The receiver did not accept the delivery: it is retried on the schedule (see `tn webhook show`).');

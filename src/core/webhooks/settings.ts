@@ -2,6 +2,7 @@ import type { WebhookInfo } from '../broker.js';
 import type { CoreContext } from '../context.js';
 import { TnError, invalid } from '../errors.js';
 import type { Outbox } from '../events/outbox.js';
+import type { AttemptLog } from './port.js';
 import { newWebhookSecret } from '../ids.js';
 import { SECRET_OVERLAP_MS, WEBHOOK_URL_MAX } from '../limits.js';
 import { toUsd, usdNumberToMicros, type Micros } from '../money.js';
@@ -55,6 +56,9 @@ export class Webhooks {
         attempt: a.attempt,
         status_code: a.statusCode,
         error: a.error,
+        duration_ms: a.durationMs,
+        outcome: attemptOutcome(a),
+        next_attempt_at: a.nextAttemptAt === null ? null : new Date(a.nextAttemptAt).toISOString(),
         state: a.state,
       })),
     };
@@ -97,6 +101,12 @@ export class Webhooks {
     });
     return { secret, previous_secret_expires_at: new Date(until).toISOString() };
   }
+}
+
+/** Read from the attempt alone, so an early failure stays a failure once a later try succeeds. */
+function attemptOutcome(a: AttemptLog): 'delivered' | 'retry_scheduled' | 'failed' {
+  if (a.statusCode !== null && a.statusCode >= 200 && a.statusCode < 300) return 'delivered';
+  return a.nextAttemptAt === null ? 'failed' : 'retry_scheduled';
 }
 
 /** Only absolute http(s) URLs without credentials, of a sane length (API.md §5). */
