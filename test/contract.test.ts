@@ -163,8 +163,9 @@ describe.each([
     const alice = await w.account(USD);
     const bob = await w.account(USD);
     const order = await alice.order({ platform: 'instagram' });
-    for (const attempt of [bob.getOrder(order.order_id), bob.cancel(order.order_id), bob.retry(order.order_id), bob.wait(order.order_id, { timeoutMs: 100 })]) {
-      expect((await failure(attempt)).code).toBe('not_found');
+    // One at a time: each refusal is awaited as it happens, none left unhandled while another runs.
+    for (const attempt of [() => bob.getOrder(order.order_id), () => bob.cancel(order.order_id), () => bob.retry(order.order_id), () => bob.wait(order.order_id, { timeoutMs: 100 })]) {
+      expect((await failure(attempt())).code).toBe('not_found');
     }
     expect((await alice.getOrder(order.order_id)).status).toBe('active');
   });
