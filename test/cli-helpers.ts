@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { AccountInfo } from '../src/core/broker.js';
 import type { Order } from '../src/core/orders/order.js';
 
-/** The project root and the real binary, run as `node bin/tn.js …` (it imports the compiled dist/). */
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const BIN = join(ROOT, 'bin', 'tn.js');
+import { BIN, ROOT, cleanEnv } from './support/process.js';
+
+export { BIN, ROOT, cleanEnv };
 
 export interface RunResult {
   /** Exit code, or null if the process was killed by a signal. */
@@ -25,23 +24,6 @@ export interface RunOptions {
   env?: Record<string, string | undefined>;
   /** Kill the process after this many ms (a hung CLI must not hang the suite). */
   killAfterMs?: number;
-}
-
-/**
- * A clean environment: the test runner's, minus every TN_* variable, every colour switch and CI (CI sets it;
- * a test that means CI says so), so
- * that only what a test sets explicitly reaches tn.
- */
-export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) {
-    if (key.startsWith('TN_') || key === 'NO_COLOR' || key === 'FORCE_COLOR' || key === 'CI') delete env[key];
-  }
-  for (const [key, value] of Object.entries(extra)) {
-    if (value === undefined) delete env[key];
-    else env[key] = value;
-  }
-  return env;
 }
 
 /** Runs `node bin/tn.js ...args` asynchronously with stdout and stderr as pipes. */

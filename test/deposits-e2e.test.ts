@@ -4,14 +4,13 @@
  * mempool, the server killed in the middle, its confirmations, then `tn deposit --wait` until
  * the credit; and the clear refusals of brokers without deposits.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.js';
 import { FakeEsplora } from './support/fake-esplora.js';
-import { BIN, ROOT, cleanEnv, killLeftovers, runTn, startServe } from './support/process.js';
+import { ROOT, cleanEnv, killLeftovers, runTn, startServe } from './support/process.js';
 import { startReceiver } from './support/webhooks-receiver.js';
 
 const BIP84_ZPUB = 'zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs';
@@ -21,23 +20,6 @@ beforeAll(() => {
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests.');
 });
 afterEach(killLeftovers);
-
-/** `tn …` running in the background, to be awaited later. */
-function tnLater(args: readonly string[], env: NodeJS.ProcessEnv, killAfterMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe('tn deposit against tn serve', () => {
   it('shows the address, follows a payment across a killed server to its credit, and prints the new balance', { timeout: 120_000 }, async () => {
@@ -74,7 +56,7 @@ describe('tn deposit against tn serve', () => {
     receiver.secrets = [(JSON.parse(hook.stdout) as { secret: string }).secret];
 
     // Waiting, then paid; the running server's watcher sees it in the mempool by itself.
-    const waiting = tnLater(['deposit', '--wait', '--json', '--endpoint', server.url], env, 90_000);
+    const waiting = runTn(['deposit', '--wait', '--json', '--endpoint', server.url], env, 90_000);
     const txid = esplora.pay([{ address: BIP84_ADDRESS_0, sats: 250_000 }]);
     const auth = { authorization: `Bearer ${registration.api_key}` };
     await until(async () => {

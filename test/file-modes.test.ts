@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeSandbox } from './cli-helpers.js';
-import { killLeftovers, startServe } from './support/process.js';
+import { killLeftovers, startServe, stopServe } from './support/process.js';
 
 const mode = (path: string): string => (statSync(path).mode & 0o777).toString(8);
 
@@ -30,7 +30,6 @@ describe('files tn creates', () => {
     expect(mode(dir)).toBe('700');
     expect(mode(join(box.root, 'srv'))).toBe('700');
     for (const f of [file, `${file}-wal`, `${file}-shm`]) expect([f, mode(f)]).toEqual([f, '600']);
-    server.child.kill('SIGTERM');
-    await server.exited;
+    await stopServe(server);
   });
 });

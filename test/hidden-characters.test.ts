@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPlatform, requirePlatform } from '../src/core/catalogue/catalog.js';
 import { findCountry, requireCountry } from '../src/core/catalogue/countries.js';
 import { TnError } from '../src/core/errors.js';
-import { cleanEnv, killLeftovers, runTn, startServe, type ServeProcess } from './support/process.js';
+import { cleanEnv, killLeftovers, runTn, startServe, type ServeProcess, stopServe } from './support/process.js';
 
 // Issue 20 §5: a platform or country name with a control or invisible character in it is refused
 // with `invalid_request`, never cleaned into a valid name: not by the core, not by the API of a
@@ -65,10 +65,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  if (server) {
-    server.child.kill('SIGTERM');
-    await server.exited;
-  }
+  if (server) await stopServe(server);
   await killLeftovers();
   rmSync(dir, { recursive: true, force: true });
 });

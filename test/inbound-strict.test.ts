@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Order } from '../src/core/orders/order.js';
 import { androidSignature, jwtHs256, unixSeconds } from './support/gateways.js';
-import { cleanEnv, killLeftovers, runTn, startServe, type ServeProcess } from './support/process.js';
+import { cleanEnv, killLeftovers, runTn, startServe, type ServeProcess, stopServe } from './support/process.js';
 
 // Issue 20: what the inbound endpoint of a real `tn serve` (the compiled dist/: `npm run build`
 // first) refuses: a message whose own time is implausible (§2), an httpSMS token that never
@@ -129,10 +129,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (server) {
-    server.child.kill('SIGTERM');
-    await server.exited;
-  }
+  if (server) await stopServe(server);
   await killLeftovers();
   rmSync(dir, { recursive: true, force: true });
 });

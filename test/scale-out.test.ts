@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanEnv, killLeftovers, runTn, startServe, type ServeProcess } from './support/process.js';
+import { cleanEnv, killLeftovers, runTn, startServe, type ServeProcess, stopServe } from './support/process.js';
 import { freshPostgres } from './support/postgres.js';
 import { openSse } from './support/sse.js';
 
@@ -115,8 +115,7 @@ describe('two tn serve instances on one PostgreSQL', () => {
       expect(o.codes).toHaveLength(1);
     }
     expect(await s.tn('admin', 'audit')).toMatchObject({ violations: [] });
-    b.child.kill('SIGTERM');
-    await b.exited;
+    await stopServe(b);
   });
 });
 

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openCoreOnFile } from '../src/client/embedded.js';
 import type { Order } from '../src/core/orders/order.js';
-import { tempDir } from './helpers.js';
-import { ROOT, cleanEnv, killLeftovers, runTn, startServe, until, type ServeProcess } from './support/process.js';
+import { ROOT, killLeftovers, runTn, startServe, until, type ServeProcess, tempHome } from './support/process.js';
 import { openSse, type SseClient } from './support/sse.js';
 
 // Real `tn serve` processes (`node bin/tn.js serve`, the compiled dist/: `npm run build` first),
@@ -19,15 +18,8 @@ beforeAll(() => {
 });
 afterEach(killLeftovers);
 
-interface Home {
-  env: NodeJS.ProcessEnv;
-  file: string;
-}
-
-function home(): Home {
-  const dir = tempDir('tn-serve-');
-  return { env: cleanEnv({ TN_CONFIG_DIR: join(dir, 'config'), TN_DATA_DIR: join(dir, 'data') }), file: join(dir, 'tn.db') };
-}
+type Home = ReturnType<typeof tempHome>;
+const home = (): Home => tempHome('tn-serve-');
 
 const serveArgs = (file: string, ...more: string[]): string[] => ['--port', '0', '--db', file, '--rate-limit', '0', ...more];
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Order } from '../src/core/orders/order.js';
 import { openSse } from './support/sse.js';
-import { cleanEnv, killLeftovers, runTn, startServe, type ServeProcess } from './support/process.js';
+import { cleanEnv, killLeftovers, runTn, startServe, type ServeProcess, stopServe } from './support/process.js';
 
 // Issue 20 §3: a real `tn serve` (the compiled dist/: `npm run build` first) closes connections
 // that take too long to send their request, and cuts no long poll or event stream for it. The
@@ -37,10 +37,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  if (server) {
-    server.child.kill('SIGTERM');
-    await server.exited;
-  }
+  if (server) await stopServe(server);
   await killLeftovers();
   rmSync(dir, { recursive: true, force: true });
 });

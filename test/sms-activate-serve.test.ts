@@ -11,8 +11,7 @@ import {
   platformOfServiceCode,
   serviceCodeOf,
 } from '../src/core/catalogue/sms-activate-codes.js';
-import { tempDir } from './helpers.js';
-import { ROOT, cleanEnv, killLeftovers, runTn, startServe, until, type ServeProcess } from './support/process.js';
+import { ROOT, killLeftovers, runTn, startServe, until, type ServeProcess, tempHome } from './support/process.js';
 
 // Issue 15 §1: a real `tn serve` (the compiled dist/: `npm run build` first) spoken to as the
 // sms-activate family's clients speak: a query GET (PHP's file_get_contents, most bots), a
@@ -26,15 +25,8 @@ beforeAll(() => {
 });
 afterEach(killLeftovers);
 
-interface Home {
-  env: NodeJS.ProcessEnv;
-  file: string;
-}
-
-function home(): Home {
-  const dir = tempDir('tn-smsa-');
-  return { env: cleanEnv({ TN_CONFIG_DIR: join(dir, 'config'), TN_DATA_DIR: join(dir, 'data') }), file: join(dir, 'tn.db') };
-}
+type Home = ReturnType<typeof tempHome>;
+const home = (): Home => tempHome('tn-smsa-');
 
 type Style = 'get' | 'form' | 'multipart';
 

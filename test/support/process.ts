@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -6,11 +8,31 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(ROOT, 'bin', 'tn.js');
 
-/** The test runner's environment without any TN_* variable or colour switch, plus `extra`. */
-export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+/**
+ * The test runner's environment without any TN_* variable, colour switch or CI (CI sets it; a test
+ * that means CI says so), plus `extra`, where `undefined` removes a variable: only what a test
+ * sets reaches tn.
+ */
+export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(env)) if (key.startsWith('TN_') || key === 'NO_COLOR' || key === 'FORCE_COLOR' || key === 'CI') delete env[key];
-  return { ...env, ...extra };
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
+}
+
+/** A fresh config and data directory, and a database file beside them, for one test's `tn` runs. */
+export function tempHome(prefix = 'tn-home-'): { dir: string; env: NodeJS.ProcessEnv; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, env: cleanEnv({ TN_CONFIG_DIR: join(dir, 'config'), TN_DATA_DIR: join(dir, 'data') }), file: join(dir, 'tn.db') };
+}
+
+/** Stops a `tn serve` the polite way and waits until it has exited. */
+export async function stopServe(server: ServeProcess): Promise<void> {
+  if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGTERM');
+  await server.exited;
 }
 
 /** Runs `node bin/tn.js …args` to its end (killed after `killAfterMs`). */
