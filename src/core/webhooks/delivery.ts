@@ -11,14 +11,10 @@ export type DeliveryOutcome = { kind: 'delivered' } | { kind: 'retry'; at: numbe
 export class DeliveryLog {
   constructor(private readonly ctx: CoreContext) {}
 
-  due(now: number, limit: number): Promise<DueDelivery[]> {
-    return this.ctx.db.read.webhooks.due(now, limit);
-  }
-
   /**
-   * The due deliveries, each claimed for `leaseMs` (longer than an attempt may take): two
-   * processes or instances never send the same one, and one that dies mid-attempt leaves it to
-   * be sent again when the lease runs out.
+   * The due deliveries, each claimed for `leaseMs` (the sender renews it while the attempt runs):
+   * two processes or instances never send the same one, and one that dies mid-attempt leaves it
+   * to be sent again when the lease runs out.
    */
   claim(now: number, limit: number, leaseMs: number): Promise<DueDelivery[]> {
     return this.ctx.db.transaction((tx) => tx.webhooks.claimDue(now, limit, now + leaseMs));

@@ -45,9 +45,11 @@ export interface WebhooksRepo {
   disable(accountId: string, at: number, reason: string): Promise<void>;
   /** Pending deliveries of the account: to a new URL, due at `at`; or (url null) given up. */
   redirectPending(accountId: string, url: string | null, at: number): Promise<void>;
-  /** For each account, its oldest pending delivery if it is due: deliveries of one account go in order. */
-  due(now: number, limit: number): Promise<DueDelivery[]>;
-  /** `due`, claimed: each returned delivery is leased (`next_attempt_at` moved to `leaseUntil`) so no other process sends it meanwhile. */
+  /**
+   * For each account, its oldest pending delivery if it is due (deliveries of one account go in
+   * order), claimed: each is leased (`next_attempt_at` moved to `leaseUntil`) so no other process
+   * sends it meanwhile.
+   */
   claimDue(now: number, limit: number, leaseUntil: number): Promise<DueDelivery[]>;
   /** Moves a claimed, still pending delivery's lease from `leaseUntil` to `nextLease`; nothing if it changed meanwhile. */
   extendClaim(deliveryId: number, leaseUntil: number, nextLease: number): Promise<void>;

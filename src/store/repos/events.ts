@@ -84,15 +84,6 @@ export function webhooksRepo(sql: Sql): WebhooksRepo {
       // Whatever waits goes to the new URL, now, in its order.
       else await sql.run("UPDATE deliveries SET url = ?, next_attempt_at = ? WHERE account_id = ? AND state = 'pending'", url, at, accountId);
     },
-    async due(now, limit) {
-      return (await sql
-        .all<EventRow & { delivery_id: number; attempts: number; url: string }>(
-          `SELECT d.id AS delivery_id, d.attempts, d.url, e.* FROM deliveries d JOIN events e ON e.id = d.event_id
-           WHERE d.id IN (${HEADS}) AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT ?`,
-          now, limit,
-        ))
-        .map((r) => ({ id: r.delivery_id, attempts: r.attempts, url: r.url, event: toEvent(r) }));
-    },
     async claimDue(now, limit, leaseUntil) {
       const rows = await sql.all<EventRow & { delivery_id: number; attempts: number; url: string }>(
         `SELECT d.id AS delivery_id, d.attempts, d.url, e.* FROM deliveries d JOIN events e ON e.id = d.event_id
