@@ -17,6 +17,8 @@ import { PG_MIGRATIONS } from './migrations.js';
 const CHANNEL = 'tn_changes';
 /** Serializes migrations of instances starting together. */
 const MIGRATION_LOCK = 7_421_001;
+/** Other instances' commits are told to this instance's waiters at most this often. */
+const FOREIGN_COALESCE_MS = 10;
 /** A unit of work is tried this many times at most before its failure is the caller's. */
 const MAX_ATTEMPTS = 8;
 /** Waits between reconnects of the LISTEN connection: from this, doubling, up to 5 s. */
@@ -147,6 +149,7 @@ export class PostgresDatabase implements Database {
   private readonly instance = randomUUID();
   private readonly foreign = new Set<() => void>();
   private counter = 0;
+  private wakeTimer: NodeJS.Timeout | null = null;
   private listener: pg.Client | null = null;
   private closed = false;
 
@@ -208,9 +211,19 @@ export class PostgresDatabase implements Database {
     return () => this.foreign.delete(listener);
   }
 
+  /**
+   * Another instance committed. Caches see it at once (the counter); waiters are told once per
+   * `FOREIGN_COALESCE_MS` however many commits came meanwhile, since each of them reads its rows
+   * again: under load every commit of every instance would otherwise wake every waiter.
+   */
   private changed(): void {
     this.counter++;
-    for (const fn of [...this.foreign]) fn();
+    if (this.wakeTimer) return;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = null;
+      for (const fn of [...this.foreign]) fn();
+    }, FOREIGN_COALESCE_MS);
+    this.wakeTimer.unref();
   }
 
   /**
@@ -253,6 +266,7 @@ export class PostgresDatabase implements Database {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
     const listener = this.listener;
     this.listener = null;
     await listener?.end().catch(() => undefined);
