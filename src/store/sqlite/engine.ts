@@ -173,12 +173,11 @@ export class SqliteDatabase implements Database {
   }
 
   async snapshot<T>(work: (read: Repositories) => Promise<T>): Promise<T> {
-    const sql = new SqliteSql(this.reader);
     // A deferred transaction on the reader holds one snapshot for every query of the work.
     const own = !this.reader.inTransaction;
     if (own) this.reader.exec('BEGIN');
     try {
-      return await work(this.reader === this.writer ? this.read : repositories(sql));
+      return await work(this.read);
     } finally {
       if (own && this.reader.inTransaction) this.reader.exec('COMMIT');
     }
