@@ -92,8 +92,11 @@ export interface PostgresOptions {
 /** Connects, runs the migrations under an advisory lock, and starts listening for other instances. */
 export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<PostgresDatabase> {
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
-  // An idle connection that breaks is dropped by the pool; without a listener its error would end the process.
+  // A connection that breaks must not end the process: idle ones are dropped by the pool (its
+  // 'error'), and one checked out by a unit of work at that moment errors on itself, while its
+  // query rejects and the unit of work answers `unavailable`.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     await migrate(pool);
   } catch (err) {
