@@ -142,7 +142,12 @@ const CURRENCY_AFTER_WORDS =
 /** 1 500, 1.500,00, 1,250.00, 12,99, 150.000 */
 const AMOUNT = "\\d+(?:[ ,.'’]\\d{3}(?!\\d))*(?:[.,]\\d{1,2}(?!\\d))?";
 
-const MASKS: readonly RegExp[] = [
+/**
+ * Built on first use, not at import: compiling these Unicode, case-insensitive patterns is most of
+ * the extractor's cost, and a process that never reads an SMS text (a provider-parsed code, a
+ * `tn --help`) should not pay it.
+ */
+const maskPatterns = once((): readonly RegExp[] => [
   // URLs, bare domains with a path, e-mail addresses.
   /(?:https?:\/\/|www\.)\S+/giu,
   /(?<![\p{L}\p{N}@.])(?:[a-z0-9-]+\.)+[a-z]{2,}\/\S*/giu,
@@ -181,11 +186,11 @@ const MASKS: readonly RegExp[] = [
   /(?:订单|訂單|单号|單號|运单|運單|快递|快遞|尾号|尾號|注文番号|注文|伝票番号|伝票|お問い合わせ番号|주문번호|주문|송장번호|송장|คำสั่งซื้อ|พัสดุ)[\s:#№号號は는]*\d[\d-]*/gu,
   // Masked card numbers: ****1234, •••• 1234, *1234.
   /[*•·]+ ?\d{2,6}/gu,
-];
+]);
 
 function maskDistractors(text: string): string {
   let masked = text;
-  for (const re of MASKS) masked = masked.replace(re, (span) => MASK.repeat(span.length));
+  for (const re of maskPatterns()) masked = masked.replace(re, (span) => MASK.repeat(span.length));
   return masked;
 }
 
@@ -198,25 +203,26 @@ interface Anchor {
   positive: boolean;
 }
 
-/** Compound-friendly keywords: the prefix tells a Bestätigungscode from a Rabattcode or a промокод. */
-const COMPOUND_KEYWORDS: readonly RegExp[] = [
-  /(?<!\p{L})(\p{L}*?)(?:codes?|k[oó]d(?:u|e|y|a|em|zie|en|un|unu|unuz|lar\p{L}*)?|kode)(?!\p{L})/giu,
-  /(?<!\p{L})(\p{L}*?)(?:код\p{L}{0,3})(?!\p{L})/giu,
-];
-const NEGATIVE_PREFIX =
-  /^(?:rabatt|gutschein|aktions|promo|bar|post|zip|qr|voucher|coupon|discount|gift|rabat|kupon|indirim|kampanya|rea|korting|штрих|промо|купон|подароч)/iu;
-
-const KEYWORDS: readonly RegExp[] = [
-  /(?<!\p{L})(?:codice|codici|código|códigos|codigo|clave|contraseña|senha|otp|pin|passcode|password|passwort|kennwort|mot de passe|hasło|haslo|hasła|şifre\p{L}*|sifre\p{L}*|one[- ]?time|einmal\p{L}*|verif\p{L}*|vérif\p{L}*|weryfik\p{L}*|doğrulama|dogrulama|bestätigung\p{L}*|xác thực|xác minh|xác nhận|xac thuc|xac minh|xac nhan|ma xac|mã|2fa|token|пароль|парол\p{L}*|подтвержд\p{L}*|κωδικ\p{L}*|קוד|कोड|ओटीपी|sandi|autentica\p{L}*|authenticat\p{L}*)(?!\p{L})/giu,
-  /(?<!\p{L})(?:m|sms|push|chip|photo)?TAN(?!\p{L})/gu,
-  /验证码|驗證碼|校验码|校驗碼|动态码|動態碼|动态密码|動態密碼|确认码|確認碼|认证码|認證碼|验证|驗證|代码|代碼|密码|密碼|口令|認証番号|確認番号|暗証番号|コード|パスワード|パスコード|認証|인증번호|인증 번호|인증코드|인증|확인코드|확인 코드|코드|비밀번호|รหัส|ยืนยัน|رمز|كود|كلمة المرور|التحقق|التفعيل|(?<!\p{L})(?:کد|كد)|تایید|تأیید|تائید|کلمه عبور/gu,
-];
-
-const NEGATIVES: readonly RegExp[] = [
-  /(?<!\p{L})(?:promo\p{L}*|discount\p{L}*|coupon\p{L}*|voucher\p{L}*|referral|gift|redeem\p{L}*|checkout|sale|off|rabatt\p{L}*|gutschein\p{L}*|descuento\p{L}*|desconto\p{L}*|cup[oó]n\p{L}*|cupom|cupons|promocional|oferta|sconto|buono|indirim\p{L}*|kampanya\p{L}*|kupon\p{L}*|rabat\p{L}*|promocyjn\p{L}*|скидк\p{L}*|промо\p{L}*|купон\p{L}*|акци\p{L}*|réduction|remise|giảm giá|giam gia|khuyến mãi|khuyen mai|ưu đãi|diskon|potongan|خصم|كوبون|تخفیف|کوپن|zip|postal|postcode|area|country|save|win|won|winner|prize|free|gratis|gratuit|kostenlos|бесплатно)(?!\p{L})/giu,
-  /优惠|折扣|優惠|促销|促銷|兑换|兌換|礼品|禮品|クーポン|割引|プロモ|セール|할인|쿠폰|프로모션|ส่วนลด|โปรโมชั่น|โปรโมชัน|โค้ด/gu,
-  /\d+ ?%|%/gu,
-];
+/** Built on first use, for the reason given at {@link maskPatterns}. */
+const anchorPatterns = once(() => ({
+  /** Compound-friendly keywords: the prefix tells a Bestätigungscode from a Rabattcode or a промокод. */
+  compound: [
+    /(?<!\p{L})(\p{L}*?)(?:codes?|k[oó]d(?:u|e|y|a|em|zie|en|un|unu|unuz|lar\p{L}*)?|kode)(?!\p{L})/giu,
+    /(?<!\p{L})(\p{L}*?)(?:код\p{L}{0,3})(?!\p{L})/giu,
+  ],
+  negativePrefix:
+    /^(?:rabatt|gutschein|aktions|promo|bar|post|zip|qr|voucher|coupon|discount|gift|rabat|kupon|indirim|kampanya|rea|korting|штрих|промо|купон|подароч)/iu,
+  keywords: [
+    /(?<!\p{L})(?:codice|codici|código|códigos|codigo|clave|contraseña|senha|otp|pin|passcode|password|passwort|kennwort|mot de passe|hasło|haslo|hasła|şifre\p{L}*|sifre\p{L}*|one[- ]?time|einmal\p{L}*|verif\p{L}*|vérif\p{L}*|weryfik\p{L}*|doğrulama|dogrulama|bestätigung\p{L}*|xác thực|xác minh|xác nhận|xac thuc|xac minh|xac nhan|ma xac|mã|2fa|token|пароль|парол\p{L}*|подтвержд\p{L}*|κωδικ\p{L}*|קוד|कोड|ओटीपी|sandi|autentica\p{L}*|authenticat\p{L}*)(?!\p{L})/giu,
+    /(?<!\p{L})(?:m|sms|push|chip|photo)?TAN(?!\p{L})/gu,
+    /验证码|驗證碼|校验码|校驗碼|动态码|動態碼|动态密码|動態密碼|确认码|確認碼|认证码|認證碼|验证|驗證|代码|代碼|密码|密碼|口令|認証番号|確認番号|暗証番号|コード|パスワード|パスコード|認証|인증번호|인증 번호|인증코드|인증|확인코드|확인 코드|코드|비밀번호|รหัส|ยืนยัน|رمز|كود|كلمة المرور|التحقق|التفعيل|(?<!\p{L})(?:کد|كد)|تایید|تأیید|تائید|کلمه عبور/gu,
+  ],
+  negatives: [
+    /(?<!\p{L})(?:promo\p{L}*|discount\p{L}*|coupon\p{L}*|voucher\p{L}*|referral|gift|redeem\p{L}*|checkout|sale|off|rabatt\p{L}*|gutschein\p{L}*|descuento\p{L}*|desconto\p{L}*|cup[oó]n\p{L}*|cupom|cupons|promocional|oferta|sconto|buono|indirim\p{L}*|kampanya\p{L}*|kupon\p{L}*|rabat\p{L}*|promocyjn\p{L}*|скидк\p{L}*|промо\p{L}*|купон\p{L}*|акци\p{L}*|réduction|remise|giảm giá|giam gia|khuyến mãi|khuyen mai|ưu đãi|diskon|potongan|خصم|كوبون|تخفیف|کوپن|zip|postal|postcode|area|country|save|win|won|winner|prize|free|gratis|gratuit|kostenlos|бесплатно)(?!\p{L})/giu,
+    /优惠|折扣|優惠|促销|促銷|兑换|兌換|礼品|禮品|クーポン|割引|プロモ|セール|할인|쿠폰|프로모션|ส่วนลด|โปรโมชั่น|โปรโมชัน|โค้ด/gu,
+    /\d+ ?%|%/gu,
+  ],
+}));
 
 /** A keyword next to a promotion word ("promo code", "código de descuento") is itself a promotion. */
 const NEGATION_REACH = 15;
@@ -224,16 +230,17 @@ const NEGATION_REACH = 15;
 function findAnchors(masked: string): Anchor[] {
   const positives: Anchor[] = [];
   const negatives: Anchor[] = [];
-  for (const re of COMPOUND_KEYWORDS) {
+  const patterns = anchorPatterns();
+  for (const re of patterns.compound) {
     for (const m of masked.matchAll(re)) {
-      const positive = !NEGATIVE_PREFIX.test(m[1] ?? '');
+      const positive = !patterns.negativePrefix.test(m[1] ?? '');
       (positive ? positives : negatives).push({ start: m.index, end: m.index + m[0].length, positive });
     }
   }
-  for (const re of KEYWORDS) {
+  for (const re of patterns.keywords) {
     for (const m of masked.matchAll(re)) positives.push({ start: m.index, end: m.index + m[0].length, positive: true });
   }
-  for (const re of NEGATIVES) {
+  for (const re of patterns.negatives) {
     for (const m of masked.matchAll(re)) negatives.push({ start: m.index, end: m.index + m[0].length, positive: false });
   }
   for (const anchor of positives) {
@@ -429,4 +436,9 @@ function ranksAbove(a: Scored, b: Scored): boolean {
   if (a.lettersOnly !== b.lettersOnly) return !a.lettersOnly;
   if (a.sixDigits !== b.sixDigits) return a.sixDigits;
   return a.start < b.start;
+}
+
+function once<T>(build: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= build());
 }

@@ -30,7 +30,7 @@ export interface NumberSource {
 export interface SimulatedSms {
   sender: string;
   text: string;
-  /** The code the text carries, known to the simulator; the broker still reads it out of the text. */
+  /** The code the text carries, known to the simulator: passed on as a provider-parsed code. */
   code: string;
 }
 
