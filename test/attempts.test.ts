@@ -146,7 +146,7 @@ describe('attempts in the core', () => {
 
 describe('tn verify --attempts, real binary', () => {
   beforeAll(() => {
-    if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests.');
+    if (!existsSync(join(ROOT, 'dist', 'bundle', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests.');
   });
 
   it('on local and against tn serve: each step on stderr, stdout one JSON with the attempts, exit 5, all refunded', async () => {

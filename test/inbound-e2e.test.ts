@@ -20,7 +20,7 @@ const JSON_OK = { type: 'application/json', body: '{"ok":true}' };
 const PLATFORMS = ['whatsapp', 'facebook', 'twitter', 'discord', 'tiktok', 'snapchat', 'amazon', 'microsoft', 'netflix', 'airbnb', 'linkedin'];
 
 beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests.');
+  if (!existsSync(join(ROOT, 'dist', 'bundle', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests.');
 });
 afterAll(killLeftovers);
 

@@ -22,8 +22,11 @@ export function formatUsd(m: Micros): string {
   const whole = Math.floor(abs / MICROS_PER_USD);
   let frac = String(abs % MICROS_PER_USD).padStart(6, '0');
   while (frac.length > 2 && frac.endsWith('0')) frac = frac.slice(0, -1);
-  return `${sign}$${whole.toLocaleString('en-US')}.${frac}`;
+  return `${sign}$${groupThousands(whole)}.${frac}`;
 }
+
+/** `1,234,567`, as en-US writes it; `toLocaleString` would cost a short-lived process ~20 ms of ICU set-up. */
+const groupThousands = (n: number): string => String(n).replace(/\B(?=(\d{3})+$)/g, ',');
 
 const USD_TEXT = /^\$?(\d{1,9})(?:\.(\d{1,6}))?$/;
 
