@@ -76,17 +76,20 @@ async function post(url: string, key: string, body: unknown): Promise<Response> 
 }
 
 describe('tn serve --metrics', () => {
-  it('is off unless asked for: /metrics is the error shape 404, and --help names the flag', async () => {
+  it('is off unless asked for: /metrics is the error shape 404, prom-client is not even loaded, and --help names the flag', async () => {
     const h = tempHome('tn-metrics-');
     const help = await runTn(['serve', '--help'], h.env);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/--metrics\s+serve Prometheus metrics at GET \/metrics/);
 
-    const server = await startServe(['--port', '0', '--db', h.file, '--quiet'], h.env);
+    // NODE_DEBUG=module names on stderr every CommonJS module loaded, prom-client among them if it were.
+    const server = await startServe(['--port', '0', '--db', h.file, '--quiet'], { ...h.env, NODE_DEBUG: 'module' });
     const res = await fetch(`${server.url}/metrics`);
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
     await stopServe(server);
+    expect(server.stderr()).toContain('better-sqlite3');
+    expect(server.stderr()).not.toContain('prom-client');
   });
 
   it('counts orders by platform and state, money, the waits, webhooks, the upstream and refusals, with no secret in a label', async () => {

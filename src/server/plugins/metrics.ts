@@ -119,7 +119,8 @@ export function installMetrics(app: FastifyInstance): ServerMetrics {
     verify.observe({ outcome: outcomes.get(request) ?? String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  // A scrape every few seconds is not worth a request log line each.
+  app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   return { rateLimited: (limit) => refusals.inc({ limit }) };
 }
 
