@@ -9,10 +9,12 @@ import type { Clock } from './core/clock.js';
 import type { Database } from './core/database.js';
 import { FixedRates, type DepositSettings } from './core/deposits/deposits.js';
 import { COINS, type ChainIndex, type Coin } from './core/deposits/port.js';
+import { TnError } from './core/errors.js';
 import { usdNumberToMicros } from './core/money.js';
 import type { SuccessFloor } from './core/sources/registry.js';
 import { Simulator, type SimulatorOptions } from './providers/simulator.js';
 import { createUpstream } from './providers/upstreams.js';
+import type { BackupResult } from './store/sqlite/backup.js';
 import { openSqlite } from './store/sqlite/engine.js';
 
 export interface CoreFileOptions {
@@ -70,6 +72,18 @@ export async function openCore(db: string, options: CoreFileOptions = {}): Promi
 
 /** Whether a `--db` value names a PostgreSQL database rather than a file. */
 export const isPostgresUrl = (db: string): boolean => /^postgres(ql)?:\/\//i.test(db);
+
+/**
+ * A consistent copy of a SQLite database, online (`tn admin backup`); PostgreSQL has its own tool.
+ * The backup code is loaded only by this command.
+ */
+export async function backupDatabase(db: string, file: string, options: { force?: boolean } = {}): Promise<BackupResult> {
+  if (isPostgresUrl(db)) {
+    throw new TnError('invalid_request', 'This is a PostgreSQL database: back it up with pg_dump (e.g. `pg_dump --format=custom --file tn.dump <url>`); `tn admin backup` copies SQLite files.');
+  }
+  const { backupSqlite } = await import('./store/sqlite/backup.js');
+  return backupSqlite(db, file, options);
+}
 
 /** The Esplora client, its HTTP library loaded at the first look at the chain. */
 function lazyEsplora(url: string): ChainIndex {

@@ -54,14 +54,8 @@ export class Factory {
    * names another. A named file must exist (a typo must not start an empty broker) unless `create`.
    */
   async core(dbFile?: string, options: { create?: boolean } = {}): Promise<BrokerCore> {
-    const [{ openCore, isPostgresUrl }, { localDatabase }] = await Promise.all([import('../compose.js'), import('./paths.js')]);
-    const chosen = dbFile ?? this.io.env.TN_DB_URL ?? undefined;
-    if (chosen !== undefined && !isPostgresUrl(chosen) && !options.create) {
-      const { existsSync } = await import('node:fs');
-      if (!existsSync(chosen)) throw new TnError('not_found', `Database file ${chosen} not found.`);
-    }
-    this.databaseFile = chosen ?? localDatabase(this.io.env);
-    const core = await openCore(this.databaseFile, { simulator: simulatorSettings(this.io.env) });
+    const [{ openCore }, database] = await Promise.all([import('../compose.js'), this.database(dbFile, options)]);
+    const core = await openCore(database, { simulator: simulatorSettings(this.io.env) });
     this.cores.push(core);
     return core;
   }
@@ -72,8 +66,31 @@ export class Factory {
    */
   async adminCore(dbFile?: string, options: { create?: boolean } = {}): Promise<BrokerCore> {
     const core = await this.core(dbFile, options);
-    if (dbFile === undefined && this.io.stderrIsTTY) this.io.err(`tn admin: using the embedded broker's database ${this.databaseFile} (--db names another).`);
+    this.nameDefaultDatabase(dbFile);
     return core;
+  }
+
+  /** The database `tn admin` works on, without opening it (`tn admin backup`), named on a terminal as `adminCore` does. */
+  async adminDatabase(dbFile?: string): Promise<string> {
+    const database = await this.database(dbFile);
+    this.nameDefaultDatabase(dbFile);
+    return database;
+  }
+
+  /** `--db`, then TN_DB_URL, then the embedded broker's file; a named file must exist unless `create`. */
+  private async database(dbFile: string | undefined, options: { create?: boolean } = {}): Promise<string> {
+    const [{ isPostgresUrl }, { localDatabase }] = await Promise.all([import('../compose.js'), import('./paths.js')]);
+    const chosen = dbFile ?? this.io.env.TN_DB_URL ?? undefined;
+    if (chosen !== undefined && !isPostgresUrl(chosen) && !options.create) {
+      const { existsSync } = await import('node:fs');
+      if (!existsSync(chosen)) throw new TnError('not_found', `Database file ${chosen} not found.`);
+    }
+    this.databaseFile = chosen ?? localDatabase(this.io.env);
+    return this.databaseFile;
+  }
+
+  private nameDefaultDatabase(dbFile: string | undefined): void {
+    if (dbFile === undefined && this.io.stderrIsTTY) this.io.err(`tn admin: using the embedded broker's database ${this.databaseFile} (--db names another).`);
   }
 
   async close(): Promise<void> {

@@ -111,7 +111,7 @@ export class BrokerCore {
     this.db = options.db;
     this.events = ctx.bus;
     this.outbox = new Outbox(ctx);
-    const ledger = new Ledger(this.outbox);
+    const ledger = new Ledger(ctx, this.outbox);
     this.deposits = new Deposits(ctx, ledger, this.outbox, options.deposits ?? null);
     this.accounts = new Accounts(ctx, ledger, this.deposits);
     this.guard = new AccountGuard(options.deliveryGuard === false ? null : (options.deliveryGuard ?? DEFAULT_DELIVERY_GUARD));

@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
+import type { LedgerEntry } from './accounts/port.js';
 import type { Clock } from './clock.js';
 import type { Database } from './database.js';
 import type { OutboxEvent } from './events/port.js';
 import type { OrderRecord } from './orders/order.js';
+import type { UpstreamErrorKind } from './sources/providers.js';
 
 /** What changed, for anyone listening in-process: waiters, streams, the scheduler. */
 export interface OrderEvent {
@@ -17,6 +19,28 @@ export interface SourceAlert {
   message: string;
 }
 
+/** What became of one recorded webhook delivery attempt: sent, to be tried again, given up, or its URL disabled (410). */
+export interface DeliveryAttempted {
+  outcome: 'delivered' | 'retrying' | 'failed' | 'disabled';
+  statusCode: number | null;
+  durationMs: number;
+}
+
+/** The calls tn makes to an upstream provider, by what they are for. */
+export type UpstreamCallName = 'purchase' | 'poll' | 'retry' | 'release' | 'balance' | 'price_list';
+
+/** One call to an upstream provider that was sent and ended: how long it took, and its failure if it failed. */
+export interface UpstreamCallEnded {
+  source: string;
+  call: UpstreamCallName;
+  durationMs: number;
+  error: UpstreamErrorKind | null;
+}
+
+/**
+ * The in-process bus. The core only emits: it never counts, prints or logs; the server's plugins
+ * (logs, `/metrics`) and the waiters subscribe.
+ */
 export interface CoreEvents {
   /** Every order change, after its commit. */
   order: [OrderEvent];
@@ -25,6 +49,12 @@ export interface CoreEvents {
   alert: [SourceAlert];
   /** An order's due time moved (an upstream poll rescheduled it): its waiters look again. */
   rescheduled: [orderId: string];
+  /** Every ledger entry (money in and out), after its commit. */
+  ledger: [LedgerEntry];
+  /** A webhook delivery attempt, once recorded. */
+  delivery: [DeliveryAttempted];
+  /** An upstream call that ended (not one our own rate limit held back). */
+  upstream: [UpstreamCallEnded];
 }
 
 /**

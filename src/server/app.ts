@@ -53,6 +53,8 @@ export interface AppOptions extends BackgroundOptions {
   publicUrl?: string;
   /** Slow-client timeouts; DEFAULT_TIMEOUTS for what is not given. */
   timeouts?: Partial<ServerTimeouts>;
+  /** Serve `GET /metrics` in the Prometheus text format (`tn serve --metrics`); prom-client is loaded only then. */
+  metrics?: boolean;
 }
 
 declare module 'fastify' {
@@ -153,8 +155,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     done();
   });
 
+  const metrics = options.metrics ? (await import('./plugins/metrics.js')).installMetrics(app) : undefined;
   installBackground(app, options);
-  installAuthAndLimits(app, options.rateLimits);
+  installAuthAndLimits(app, options.rateLimits, metrics?.rateLimited);
   installErrorHandlers(app);
 
   await app.register(

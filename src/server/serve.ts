@@ -21,6 +21,8 @@ export interface StartOptions {
   successFloor?: SuccessFloor;
   timeouts?: Partial<ServerTimeouts>;
   deposits?: DepositConfig;
+  /** `GET /metrics` (Prometheus text) on the same port. */
+  metrics?: boolean;
 }
 
 export interface RunningServer {
@@ -56,6 +58,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     webhooks: { allowPrivate: options.allowPrivateWebhooks, schedule: options.webhookSchedule },
     publicUrl: options.publicUrl,
     timeouts: options.timeouts,
+    metrics: options.metrics,
   });
   try {
     await app.listen({ host: options.host, port: options.port });

@@ -4,13 +4,14 @@ import { formatUsd, parseUsd } from '../../core/money.js';
 import { DB_OPTION, examples, type DefineCommand } from '../command.js';
 import type { Factory } from '../factory.js';
 import { printJson, printTable, usd } from '../output.js';
+import { defineAdminBackup } from './admin-backup.js';
 import { defineAdminSources } from './admin-sources.js';
 
 export const defineAdmin: DefineCommand = (program, ctx) => {
   const admin = program
     .command('admin')
     .description("Operator commands: they work on a database file directly, never over HTTP");
-  examples(admin, ['tn admin credit acc_01JD… 20', 'tn admin audit --db ./tn.db']);
+  examples(admin, ['tn admin credit acc_01JD… 20', 'tn admin audit --db ./tn.db', 'tn admin backup ./tn-copy.db --db ./tn.db']);
   const credit = admin
     .command('credit')
     .description('Add money to an account (a deposit entry in its ledger)')
@@ -58,6 +59,7 @@ export const defineAdmin: DefineCommand = (program, ctx) => {
     .option(...DB_OPTION)
     .action(async (opts: { db?: string }) => ctx.exit(await runMigrate({ db: opts.db }, ctx.factory())));
   examples(migrate, ['tn admin migrate --db postgres://tn@db.internal:5432/tn']);
+  defineAdminBackup(admin, ctx);
   defineAdminSources(admin, ctx);
 };
 

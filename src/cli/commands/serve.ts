@@ -16,6 +16,7 @@ export interface ServeOptions {
   webhookRetrySchedule?: number[];
   trustProxy: boolean;
   publicUrl?: string;
+  metrics: boolean;
 }
 
 export const defineServe: DefineCommand = (program, ctx) => {
@@ -34,10 +35,12 @@ export const defineServe: DefineCommand = (program, ctx) => {
     .option('--webhook-retry-schedule <ms,…>', 'milliseconds before each delivery try (default 0,5s,5m,30m,2h,5h,10h,10h)', parseSchedule)
     .option('--trust-proxy', 'take the client address from X-Forwarded-For (behind a reverse proxy)', false)
     .option('--public-url <url>', 'the URL gateways call this server at, e.g. https://tn.example.com (Twilio signs it)', publicUrlArgument)
+    .option('--metrics', "serve Prometheus metrics at GET /metrics on the same port, unauthenticated: keep it from the public at the proxy", false)
     .action(async (opts: ServeOptions) => ctx.exit(await runServe(opts, ctx.factory())));
   examples(cmd, ['tn serve', 'tn serve --port 8787 --db ./tn.db', 'tn serve --host 0.0.0.0 --trust-proxy --rate-limit 50', 'tn serve --sim-delay 0 --rate-limit 0   # benchmarks',
     'tn serve --config ./tn-serve.json      # per-route limits, delivery-rate guard, routing',
-    'tn serve --host 0.0.0.0 --public-url https://tn.example.com   # gateways post SMS here']);
+    'tn serve --host 0.0.0.0 --public-url https://tn.example.com   # gateways post SMS here',
+    'tn serve --db /var/lib/tn/tn.db --port 8080 --metrics   # Prometheus scrapes /metrics']);
 };
 
 function parseSchedule(value: string): number[] {
@@ -82,6 +85,7 @@ export async function runServe(opts: ServeOptions, f: Factory): Promise<number> 
     allowPrivateWebhooks: opts.allowPrivateWebhooks,
     webhookSchedule: opts.webhookRetrySchedule,
     publicUrl: opts.publicUrl,
+    metrics: opts.metrics,
     successFloor: config.routing?.successFloor,
     deposits: config.deposits,
     timeouts: {

@@ -11,6 +11,7 @@ import { isGatewayKind, type GatewayKind, type UpstreamKind } from './kinds.js';
 import type { SourceRecord } from './port.js';
 import type { NumberSource, Upstream, UpstreamEndpoint, UpstreamFactory } from './providers.js';
 import { takeToken } from './buckets.js';
+import { timedUpstream } from './timed-upstream.js';
 
 /** Skip a source whose last `window` ended orders had fewer than `minRate` delivered (a source with fewer ended orders is not judged). */
 export interface SuccessFloor {
@@ -105,9 +106,10 @@ export class SourceRegistry {
     const known = this.upstreams.get(r.name);
     if (known && known.identity === identity) return known.upstream;
     if (!this.options.upstreams) throw new TnError('unavailable', `This broker cannot reach upstream sources (source "${r.name}").`);
-    const upstream = this.options.upstreams(r, (endpoint, limit) =>
+    const client = this.options.upstreams(r, (endpoint, limit) =>
       this.ctx.db.transaction((tx) => takeToken(tx, `${r.name}:${endpoint}`, limit.max, limit.windowMs, this.ctx.now())),
     );
+    const upstream = timedUpstream(client, r.name, this.ctx);
     this.upstreams.set(r.name, { identity, upstream });
     return upstream;
   }

@@ -3,10 +3,12 @@
  * what came of it. The HTTP side (signing, the SSRF guard, timeouts) lives with the server; the
  * state lives here, in the database, so any process carries on after a restart.
  */
-import type { CoreContext } from '../context.js';
+import type { CoreContext, DeliveryAttempted } from '../context.js';
 import type { DeliveryAttempt, DueDelivery } from './port.js';
 
 export type DeliveryOutcome = { kind: 'delivered' } | { kind: 'retry'; at: number } | { kind: 'failed' } | { kind: 'disable'; reason: string };
+
+const TOLD: Record<DeliveryOutcome['kind'], DeliveryAttempted['outcome']> = { delivered: 'delivered', retry: 'retrying', failed: 'failed', disable: 'disabled' };
 
 export class DeliveryLog {
   constructor(private readonly ctx: CoreContext) {}
@@ -32,13 +34,17 @@ export class DeliveryLog {
     return this.ctx.db.read.webhooks.nextDueAt();
   }
 
-  /** Records one attempt; a delivery that is no longer pending (its URL was removed meanwhile) changes nothing. */
+  /**
+   * Records one attempt, told on the bus once committed; a delivery that is no longer pending (its
+   * URL was removed meanwhile) changes nothing.
+   */
   async record(deliveryId: number, attempt: DeliveryAttempt, outcome: DeliveryOutcome): Promise<void> {
     await this.ctx.db.transaction(async (tx) => {
       const delivery = await tx.webhooks.delivery(deliveryId);
       if (!delivery || delivery.state !== 'pending') return;
       const next = outcome.kind === 'retry' ? outcome.at : null;
       await tx.webhooks.addAttempt(deliveryId, delivery.accountId, attempt, next);
+      tx.afterCommit(() => this.ctx.bus.emit('delivery', { outcome: TOLD[outcome.kind], statusCode: attempt.statusCode, durationMs: attempt.durationMs }));
       const finished = attempt.at + attempt.durationMs;
       switch (outcome.kind) {
         case 'delivered':

@@ -1,7 +1,8 @@
 /**
  * Who is asking, then rate limits, then authentication for the routes that act for an account.
  * A known key has its own bucket; no key, or a key that is not an account, counts against the
- * client's address, so made-up keys cannot buy fresh buckets.
+ * client's address, so made-up keys cannot buy fresh buckets. `onRefused` is told the name of
+ * the limit behind each 429 (the metrics count them).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { TnError } from '../../core/errors.js';
@@ -18,7 +19,7 @@ export interface RateLimits {
   routes?: Record<string, { limit: number; windowSeconds: number }>;
 }
 
-export function installAuthAndLimits(app: FastifyInstance, rateLimits: RateLimits | undefined): void {
+export function installAuthAndLimits(app: FastifyInstance, rateLimits: RateLimits | undefined, onRefused: (limit: string) => void = () => undefined): void {
   const off = rateLimits?.perKeyPerSecond === 0;
   const perSecond = rateLimits?.perKeyPerSecond ?? DEFAULT_RATE_LIMITS.perKeyPerSecond;
   const perHour = rateLimits?.registerPerHour ?? DEFAULT_RATE_LIMITS.registerPerHour;
@@ -46,11 +47,11 @@ export function installAuthAndLimits(app: FastifyInstance, rateLimits: RateLimit
     }
     const who = accountId ? `key:${key}` : `ip:${request.ip}`;
     if (request.routeOptions.url === '/api/v1/register') {
-      if (perIpRegister) limit(perIpRegister, `ip:${request.ip}`, reply);
-    } else if (perKey) limit(perKey, who, reply);
+      if (perIpRegister) limit(perIpRegister, `ip:${request.ip}`, reply, onRefused);
+    } else if (perKey) limit(perKey, who, reply, onRefused);
     // HEAD runs the GET handler, so it counts as GET.
     const route = perRoute.get(`${request.method === 'HEAD' ? 'GET' : request.method} ${request.routeOptions.url}`);
-    if (route) limit(route, who, reply);
+    if (route) limit(route, who, reply, onRefused);
     if (!request.routeOptions.config.auth) return;
     if (!accountId) throw authError ?? (await app.core.authenticate(undefined).catch((err: unknown) => err));
     request.accountId = accountId;
@@ -58,10 +59,11 @@ export function installAuthAndLimits(app: FastifyInstance, rateLimits: RateLimit
 
 }
 
-function limit(buckets: TokenBuckets, key: string, reply: FastifyReply): void {
+function limit(buckets: TokenBuckets, key: string, reply: FastifyReply, onRefused: (limit: string) => void): void {
   const verdict = buckets.take(key);
   reply.headers(buckets.headers(verdict));
   if (!verdict.allowed) {
+    onRefused(buckets.limit.name);
     reply.header('retry-after', String(verdict.retryAfter));
     throw new TnError('rate_limited', `Too many requests: retry in ${verdict.retryAfter} s.`, { retry_after: verdict.retryAfter });
   }
