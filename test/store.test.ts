@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCoreOnFile } from '../src/client/embedded.js';
@@ -518,11 +519,48 @@ describe('the SQLite store', () => {
     await b.close();
   });
 
-  it('journal_mode is wal and synchronous is FULL on every open', async () => {
+  it('settles a unit of work and runs its after-commit hooks only once the WAL is on disk (fdatasync)', async () => {
+    const store = openSqlite(join(tempDir(), 'tn.db'));
+    const probe = await open(join(tempDir(), 'probe'), 'w');
+    const handle = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
+    const original = handle.datasync;
+    const steps: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    handle.datasync = async function (this: unknown) {
+      steps.push('sync started');
+      await held;
+      await original.call(this);
+      steps.push('synced');
+    };
+    try {
+      const done = store
+        .transaction(async (tx) => {
+          await tx.prices.set('instagram', 'us', 120_000);
+          tx.afterCommit(() => steps.push('after-commit hook'));
+          return 'value';
+        })
+        .then((value) => steps.push(`settled with ${value}`));
+      while (!steps.includes('sync started')) await new Promise((resolve) => setImmediate(resolve));
+      // Committed (another connection sees it) but not yet acknowledged: nothing has run.
+      expect((await store.read.prices.all()).map((p) => p.price)).toEqual([120_000]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(steps).toEqual(['sync started']);
+      release();
+      await done;
+      expect(steps).toEqual(['sync started', 'synced', 'after-commit hook', 'settled with value']);
+    } finally {
+      handle.datasync = original;
+      await store.close();
+    }
+  });
+
+  it('journal_mode is wal and synchronous is NORMAL on every open (the engine syncs the WAL itself)', async () => {
     const file = join(tempDir(), 'tn.db');
     const check = (store: SqliteDatabase): void => {
       expect(pragmaOf(store, 'journal_mode')).toBe('wal');
-      expect(pragmaOf(store, 'synchronous')).toBe(2);
+      expect(pragmaOf(store, 'synchronous')).toBe(1);
       expect(pragmaOf(store, 'foreign_keys')).toBe(1);
     };
     const fresh = openSqlite(file);
