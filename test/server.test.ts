@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
@@ -7,6 +8,7 @@ import { REDACT } from '../src/server/app.js';
 import { fundedAccount, sleep } from './helpers.js';
 import { API, USD, errorProblems, makeApp, rawHttp, stateOf, type TestApp } from './support/http.js';
 import { openSse } from './support/sse.js';
+import { until } from './support/process.js';
 
 // The HTTP API of API.md §4–§5 through `buildApp`, mostly with `app.inject()`; streams and
 // parallel requests over a real port.
@@ -537,6 +539,41 @@ describe('X-Request-Id', () => {
     expect(stream.status).toBe(200);
     expect(stream.headers.get('x-request-id')).toBeTruthy();
     expect(await stream.ended).toBe('closed');
+  });
+});
+
+// ── shutting down ─────────────────────────────────────────────────────────────────────────────
+
+describe('while the server closes', () => {
+  it('a request on a connection still open answers 503 unavailable in the error shape, with a request id', async () => {
+    // A verify long poll keeps its connection busy through the close, so the close does not end it
+    // (only idle ones); a health check sent on it once the close has begun is the request refused.
+    const release = new AbortController();
+    const t = await makeApp({ release: release.signal, simulator: { noSmsRate: 1 } });
+    const { apiKey, accountId } = await fundedAccount(t.core, USD);
+    const port = Number(new URL(await t.listen()).port);
+    const socket = connect(port, '127.0.0.1');
+    let raw = '';
+    socket.setEncoding('utf8').on('data', (d: string) => (raw += d));
+    const ended = new Promise((resolve) => socket.on('close', resolve));
+    const verify = JSON.stringify({ platform: 'instagram', timeout_seconds: 60 });
+    socket.write(`POST ${API}/verify HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${verify.length}\r\n\r\n${verify}`);
+    await until(async () => (await t.core.account(accountId)).stats.orders === 1, 5000, 'the order');
+
+    const closing = t.close();
+    await until(() => !t.app.server.listening, 5000, 'the close');
+    socket.write(`GET ${API}/health HTTP/1.1\r\nHost: x\r\n\r\n`);
+    await sleep(50);
+    release.abort();
+    await ended;
+    await closing;
+
+    // The verify's answers (its 103 Early Hints, then 200 with the order as it is), then the health check's.
+    expect(raw).toMatch(/^HTTP\/1\.1 103[^]*\r\nHTTP\/1\.1 200 /);
+    const [head = '', body = ''] = raw.slice(raw.lastIndexOf('HTTP/1.1 ')).split('\r\n\r\n');
+    expect(head, raw).toMatch(/^HTTP\/1\.1 503/);
+    expect(head.toLowerCase()).toMatch(/\r\nx-request-id: \S+/);
+    expect(expectError({ statusCode: 503, body }, 503, 'unavailable').message).toMatch(/shutting down/);
   });
 });
 

@@ -95,7 +95,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     trustProxy: options.trustProxy ?? false,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    return503OnClosing: true,
+    // Requests that come while the server closes get 503 from the error handlers, in the error shape.
+    return503OnClosing: false,
     // Errors the router raises before any hook runs still leave in the error shape, with a request id.
     frameworkErrors: frameworkError,
     clientErrorHandler: (err, socket) => answerClientError(err, socket, { headersMs, requestMs }),

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { apiKeyOf } from '../request.js';
 import { Availability, ErrorRef, Health, PriceList, PricesQuery, Registration, ServicesList, errorResponses } from '../schemas.js';
 
@@ -40,7 +41,8 @@ export const publicRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (_request, reply) => reply.code(201).send(await app.core.register()),
   );
 
-  app.get('/health', { schema: { summary: 'Service health', response: { 200: Health, 503: Health } } }, async (_request, reply) => {
+  // 503: degraded (the database cannot be read), or the error shape while the server shuts down.
+  app.get('/health', { schema: { summary: 'Service health', response: { 200: Health, 503: Type.Union([Health, ErrorRef]) } } }, async (_request, reply) => {
     const uptime = Math.round((Date.now() - app.startedAt) / 1000);
     try {
       await app.core.ping();
