@@ -5,7 +5,7 @@
  * delivery-rate guard hold here as there); this file only translates parameters and answers:
  * plain-text tokens or JSON, always HTTP 200, as the family's clients parse them.
  */
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Order } from '../../core/orders/order.js';
 import { HANDLER_PATH, countryIdOf, countryIds, countryOfId, platformOfServiceCode, serviceCodeOf } from '../../core/catalogue/sms-activate-codes.js';
 import { countryName } from '../../core/catalogue/countries.js';
@@ -13,6 +13,7 @@ import { PLATFORMS } from '../../core/catalogue/catalog.js';
 import { TnError, type ErrorCode } from '../../core/errors.js';
 import { IDEMPOTENCY_KEY_MAX, ORDER_PAGE } from '../../core/limits.js';
 import { parseUsd } from '../../core/money.js';
+import { toTnError } from '../plugins/errors.js';
 import { AUTH, SECURITY } from '../schemas.js';
 
 /** ISO 4217 numeric code of the US dollar, the currency of every amount tn answers. */
@@ -340,9 +341,9 @@ export const smsActivateRoutes: FastifyPluginAsync = async (app) => {
     request.body = paramsOf(request);
   });
 
-  // Every failure, the server's own (a bad key, a rate limit) included, in the protocol's words.
-  app.setErrorHandler((err, request, reply) => {
-    const token = protocolToken(err);
+  // Every failure, the server's own (a bad key, a rate limit, a body too large) included, in the protocol's words.
+  app.setErrorHandler((err: FastifyError | TnError | ProtocolAnswer, request, reply) => {
+    const token = protocolToken(err instanceof ProtocolAnswer ? err : toTnError(err, request));
     if (token === 'ERROR_SQL') request.log.error({ err }, 'sms-activate handler');
     if (err instanceof TnError && err.code === 'rate_limited') reply.header('retry-after', String(err.details.retry_after ?? 1));
     return send(reply, token);
