@@ -502,6 +502,23 @@ describe('hostile input on every endpoint', () => {
     expectError(res, 402, 'insufficient_balance');
     expect(await stateOf(t.core, [zero.accountId])).toEqual(before);
   });
+
+  it('form fields are read as a query string is: numbers from their text, the same checks as JSON', async () => {
+    const form = (payload: string): Promise<LightMyRequestResponse> =>
+      inject(t, { method: 'POST', url: `${API}/verify`, headers: { ...bearer(zero.apiKey), 'content-type': 'application/x-www-form-urlencoded' }, payload });
+    const before = await stateOf(t.core, [zero.accountId]);
+    // Well formed: refused only for the money.
+    expectError(await form('platform=instagram&timeout_seconds=30&max_price=0.5'), 402, 'insufficient_balance');
+    expect(expectError(await form('platform=instagram&timeout_seconds=5'), 400, 'invalid_request').message).toBe(
+      'Parameter "timeout_seconds" must be a whole number from 30 to 300.',
+    );
+    expectError(await form('platform=instagram&timeout_seconds=thirty'), 400, 'invalid_request');
+    expectError(await form('platform=instagram&surprise=1'), 400, 'invalid_request');
+    // JSON stays JSON: a number as text is refused there.
+    const json = await inject(t, { method: 'POST', url: `${API}/verify`, headers: { ...bearer(zero.apiKey), 'content-type': 'application/json' }, payload: '{"platform":"instagram","timeout_seconds":"30"}' });
+    expectError(json, 400, 'invalid_request');
+    expect(await stateOf(t.core, [zero.accountId])).toEqual(before);
+  });
 });
 
 // ── request ids ───────────────────────────────────────────────────────────────────────────────

@@ -112,7 +112,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('tnVersion', options.version);
   app.decorateRequest('accountId', '');
 
-  // Bodies are JSON; a query string is the only place where "7" means 7.
+  // A JSON body says what is a number; a query string and a form carry only text, so there "7" means 7.
   const coercing = new Ajv({ coerceTypes: true, useDefaults: true, removeAdditional: false, allErrors: false });
   const strict = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false });
   for (const schema of SHARED_SCHEMAS) {
@@ -120,14 +120,30 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     coercing.addSchema(schema);
     strict.addSchema(schema);
   }
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+  /** Bodies that came as form fields, read as the query string is. */
+  const forms = new WeakSet<object>();
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    if (httpPart !== 'body') return coercing.compile(schema);
+    const json = strict.compile(schema);
+    const form = coercing.compile(schema);
+    const validate = (data: unknown): boolean => {
+      const check = typeof data === 'object' && data !== null && forms.has(data) ? form : json;
+      const valid = check(data);
+      validate.errors = check.errors;
+      return valid;
+    };
+    validate.errors = json.errors;
+    return validate;
+  });
 
   // `curl -d '{"platform":"instagram"}'` sends a form content type with a JSON body: accept it, and plain forms too.
   app.addContentTypeParser(['application/x-www-form-urlencoded', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => {
     const text = String(body).trim();
     if (text === '') return done(null, undefined);
     if (text.startsWith('{') || text.startsWith('[')) return parseJson(text, done);
-    done(null, Object.fromEntries(new URLSearchParams(text)));
+    const fields = Object.fromEntries(new URLSearchParams(text));
+    forms.add(fields);
+    done(null, fields);
   });
 
   await app.register(swagger, {
