@@ -5,14 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import { Type } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { BrokerCore } from '../core/broker-core.js';
 import { BODY_LIMIT } from '../core/limits.js';
 import { installAuthAndLimits, type RateLimits } from './plugins/auth-limits.js';
 import { installBackground, type BackgroundOptions } from './plugins/background.js';
+import { installOpenApi } from './plugins/openapi.js';
 import { answerClientError, frameworkError, installErrorHandlers, parseJson, type ServerTimeouts } from './plugins/errors.js';
 import { REDACT, redactUrl } from './request.js';
 import { SHARED_SCHEMAS } from './schemas.js';
@@ -24,6 +25,8 @@ import { inboundRoutes } from './routes/inbound.js';
 import { smsActivateRoutes } from './routes/sms-activate.js';
 import { depositRoutes } from './routes/deposits.js';
 
+/** The prefix of the REST API; the sms-activate protocol has its own path. */
+const API = '/api/v1';
 
 /**
  * How long a client may take to send a request (issue 20 §3): its headers within `headersMs` of
@@ -146,24 +149,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     done(null, fields);
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Telenumerus API (tn)',
-        version: options.version,
-        description: 'Temporary phone numbers and SMS verification codes. Money is exact to the micro-dollar.',
-      },
-      servers: [{ url: '/' }],
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer' },
-          apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-        },
-      },
-    },
-    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  });
+  await installOpenApi(app, { version: options.version, api: API });
 
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -182,9 +168,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(streamRoutes);
       await api.register(depositRoutes);
       await api.register(inboundRoutes, { publicUrl: options.publicUrl });
-      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+      api.get(
+        '/openapi.json',
+        { schema: { summary: 'This OpenAPI 3.1 document', response: { 200: Type.Object({}, { additionalProperties: true, description: 'the OpenAPI document' }) } } },
+        async () => app.swagger(),
+      );
     },
-    { prefix: '/api/v1' },
+    { prefix: API },
   );
   await app.register(smsActivateRoutes);
   return app;
