@@ -1,13 +1,13 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCoreOnFile } from '../src/client/embedded.js';
-import { tempDir } from './helpers.js';
 import { FakeEsplora } from './support/fake-esplora.js';
 import { twilioSignature } from './support/gateways.js';
 import { API, makeApp } from './support/http.js';
-import { ROOT, cleanEnv, killLeftovers, startServe, type ServeProcess } from './support/process.js';
+import { ROOT, cleanEnv, startServe, stopServe, type ServeProcess } from './support/process.js';
 
 // Issue 18 §3: `GET /api/v1/openapi.json` describes everything the server accepts and answers. A
 // real `tn serve` (the compiled dist/: `npm run build` first) gets the examples of the seed and
@@ -242,6 +242,7 @@ const JSON_TYPE = { 'content-type': 'application/json' };
 const USD = 1_000_000;
 
 let server: ServeProcess;
+let dir: string;
 let file: string;
 let esplora: FakeEsplora;
 let doc: Document;
@@ -249,7 +250,8 @@ let schemas: Schemas;
 
 beforeAll(async () => {
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests.');
-  const dir = tempDir('tn-openapi-');
+  // Not tempDir(): that is removed after each test, and this server serves the whole file.
+  dir = mkdtempSync(join(tmpdir(), 'tn-openapi-'));
   file = join(dir, 'tn.db');
   // The gateways the inbound examples come from, configured as `tn admin source add` would; with
   // sources configured, the simulator serves orders only when it is one of them.
@@ -271,15 +273,19 @@ beforeAll(async () => {
     }),
   );
   const env = cleanEnv({ TN_CONFIG_DIR: join(dir, 'config'), TN_DATA_DIR: join(dir, 'data') });
-  // Each SMS 1.5 s after its order: verify answers soon, and an order just placed is still active.
-  server = await startServe(['--port', '0', '--db', file, '--config', config, '--sim-delay', '1500', '-q'], env);
+  // Each SMS 3 s after its order (or its retry): verify answers soon enough, and an order is still
+  // active for the cancel sent right after it, even on a busy machine.
+  server = await startServe(['--port', '0', '--db', file, '--config', config, '--sim-delay', '3000', '-q'], env);
 
   const res = await fetch(`${server.url}${API}/openapi.json`);
   expect(res.status).toBe(200);
   doc = (await res.json()) as Document;
   schemas = new Schemas(doc);
 });
-afterAll(killLeftovers);
+afterAll(async () => {
+  if (server) await stopServe(server);
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('the OpenAPI document against the live server', () => {
   it('allows every example of the seed and the README, refuses the malformed ones, and declares every answer', { timeout: 120_000 }, async () => {
@@ -307,10 +313,10 @@ describe('the OpenAPI document against the live server', () => {
 
 /** The requests, in an order where each finds what it needs (orders, keys) made by those before. */
 async function calls(run: (call: Call) => Promise<Exchange>, bearer: (key: string) => Record<string, string>): Promise<void> {
-
   // ── the seed: Authentication, Quick Start and each endpoint's example ──
-  const register = async (): Promise<{ api_key: string; account_id: string; deposit_addresses: Record<string, string> }> =>
-    (await run({ name: 'seed: curl -X POST /api/v1/register', method: 'POST', path: `${API}/register`, status: 201 })).json as never;
+  type Registered = { api_key: string; account_id: string; deposit_addresses: Record<string, string> };
+  const register = async (): Promise<Registered> =>
+    (await run({ name: 'seed: curl -X POST /api/v1/register', method: 'POST', path: `${API}/register`, status: 201 })).json as Registered;
   const [a, b, zero] = [await register(), await register(), await register()];
   // The operator funds two of them (`tn admin credit`), and a payment to one waits for its confirmations.
   const operator = openCoreOnFile(file);
@@ -320,83 +326,352 @@ async function calls(run: (call: Call) => Promise<Exchange>, bearer: (key: strin
   esplora.pay([{ address: a.deposit_addresses.btc!, sats: 5_000 }]);
 
   // curl -d sends the form content type; its body is JSON (the seed's Quick Start, and the README's).
-  const verified = (await run({ name: 'seed: POST /verify, Bearer, curl -d JSON', method: 'POST', path: `${API}/verify`, headers: { ...bearer(a.api_key), ...FORM }, body: '{"platform": "instagram"}', status: 200 })).json as { order_id: string; status: string };
+  const verified = (await run({
+    name: 'seed: POST /verify, Bearer, curl -d JSON',
+    method: 'POST',
+    path: `${API}/verify`,
+    headers: { ...bearer(a.api_key), ...FORM },
+    body: '{"platform": "instagram"}',
+    status: 200,
+  })).json as { order_id: string; status: string };
   expect(verified.status).toBe('completed');
   await run({ name: 'seed: GET /services without a key', method: 'GET', path: `${API}/services`, status: 200 });
-  await run({ name: 'GET /services with X-API-Key (your_price)', method: 'GET', path: `${API}/services`, headers: { 'x-api-key': a.api_key }, status: 200 });
+  await run({
+    name: 'GET /services with X-API-Key (your_price)',
+    method: 'GET',
+    path: `${API}/services`,
+    headers: { 'x-api-key': a.api_key },
+    status: 200,
+  });
   await run({ name: 'seed: GET /availability', method: 'GET', path: `${API}/availability`, status: 200 });
-  const ordered = (await run({ name: 'seed: POST /order with platform, country, idempotency_key', method: 'POST', path: `${API}/order`, headers: { ...bearer(a.api_key), ...JSON_TYPE }, body: JSON.stringify({ platform: 'instagram', country: 'us', idempotency_key: 'seed-order-1' }), status: 201 })).json as { order_id: string };
-  await run({ name: 'seed: POST /order/:id/cancel (no body)', method: 'POST', path: `${API}/order/${ordered.order_id}/cancel`, headers: bearer(a.api_key), status: 200 });
-  await run({ name: 'seed: POST /verify with timeout_seconds, X-API-Key', method: 'POST', path: `${API}/verify`, headers: { 'x-api-key': a.api_key, ...JSON_TYPE }, body: JSON.stringify({ platform: 'whatsapp', timeout_seconds: 30 }), status: 200 });
+  const ordered = (await run({
+    name: 'seed: POST /order with platform, country, idempotency_key',
+    method: 'POST',
+    path: `${API}/order`,
+    headers: { ...bearer(a.api_key), ...JSON_TYPE },
+    body: JSON.stringify({ platform: 'instagram', country: 'us', idempotency_key: 'seed-order-1' }),
+    status: 201,
+  })).json as { order_id: string };
+  await run({
+    name: 'seed: POST /order/:id/cancel (no body)',
+    method: 'POST',
+    path: `${API}/order/${ordered.order_id}/cancel`,
+    headers: bearer(a.api_key),
+    status: 200,
+  });
+  await run({
+    name: 'seed: POST /verify with timeout_seconds, X-API-Key',
+    method: 'POST',
+    path: `${API}/verify`,
+    headers: { 'x-api-key': a.api_key, ...JSON_TYPE },
+    body: JSON.stringify({ platform: 'whatsapp', timeout_seconds: 30 }),
+    status: 200,
+  });
   await run({ name: 'seed: GET /order/:id', method: 'GET', path: `${API}/order/${verified.order_id}`, headers: bearer(a.api_key), status: 200 });
-  const batch = (await run({ name: 'seed: POST /batch with api_key in the body', method: 'POST', path: `${API}/batch`, headers: JSON_TYPE, body: JSON.stringify({ api_key: a.api_key, orders: [{ platform: 'instagram' }, { platform: 'whatsapp', country: 'us' }, { platform: 'twitter' }] }), status: 200 })).json as { results: { ok: boolean; order: { order_id: string } }[] };
-  await run({ name: 'seed: POST /agent with api_key in the body', method: 'POST', path: `${API}/agent`, headers: JSON_TYPE, body: JSON.stringify({ api_key: a.api_key, query: 'I need a US verification number' }), status: 200 });
+  const batch = (await run({
+    name: 'seed: POST /batch with api_key in the body',
+    method: 'POST',
+    path: `${API}/batch`,
+    headers: JSON_TYPE,
+    body: JSON.stringify({ api_key: a.api_key, orders: [{ platform: 'instagram' }, { platform: 'whatsapp', country: 'us' }, { platform: 'twitter' }] }),
+    status: 200,
+  })).json as { results: { ok: boolean; order: { order_id: string } }[] };
+  await run({
+    name: 'seed: POST /agent with api_key in the body',
+    method: 'POST',
+    path: `${API}/agent`,
+    headers: JSON_TYPE,
+    body: JSON.stringify({ api_key: a.api_key, query: 'I need a US verification number' }),
+    status: 200,
+  });
   await run({ name: 'seed: GET /account, X-API-Key', method: 'GET', path: `${API}/account`, headers: { 'x-api-key': a.api_key }, status: 200 });
   await run({ name: 'seed: GET /usage', method: 'GET', path: `${API}/usage`, headers: bearer(a.api_key), status: 200 });
-  await run({ name: 'seed: PUT /webhook with api_key in the body', method: 'PUT', path: `${API}/webhook`, headers: JSON_TYPE, body: JSON.stringify({ api_key: a.api_key, url: 'https://yourserver.com/webhook' }), status: 200 });
+  await run({
+    name: 'seed: PUT /webhook with api_key in the body',
+    method: 'PUT',
+    path: `${API}/webhook`,
+    headers: JSON_TYPE,
+    body: JSON.stringify({ api_key: a.api_key, url: 'https://yourserver.com/webhook' }),
+    status: 200,
+  });
   await run({ name: 'seed: GET /health', method: 'GET', path: `${API}/health`, status: 200 });
 
   // ── the README: the API table, forms, streams, gateways, the sms-activate protocol ──
   await run({ name: 'README: GET /prices?by=country&platform=…', method: 'GET', path: `${API}/prices?by=country&platform=instagram`, status: 200 });
-  await run({ name: 'README: GET /prices?by=service&country=… with a key', method: 'GET', path: `${API}/prices?by=service&country=us`, headers: bearer(b.api_key), status: 200 });
-  await run({ name: 'README: GET /orders?status=&limit=', method: 'GET', path: `${API}/orders?status=completed&page=1&limit=5`, headers: bearer(a.api_key), status: 200 });
+  await run({
+    name: 'README: GET /prices?by=service&country=… with a key',
+    method: 'GET',
+    path: `${API}/prices?by=service&country=us`,
+    headers: bearer(b.api_key),
+    status: 200,
+  });
+  await run({
+    name: 'README: GET /orders?status=&limit=',
+    method: 'GET',
+    path: `${API}/orders?status=completed&page=1&limit=5`,
+    headers: bearer(a.api_key),
+    status: 200,
+  });
   await run({ name: 'README: GET /usage?days=n', method: 'GET', path: `${API}/usage?days=7`, headers: bearer(b.api_key), status: 200 });
-  await run({ name: 'README: a plain form, numbers as text', method: 'POST', path: `${API}/order`, headers: { ...bearer(b.api_key), ...FORM }, body: 'platform=telegram&country=gb&max_price=1.5', status: 201 });
-  const retried = (await run({ name: 'README: POST /order/:id/retry', method: 'POST', path: `${API}/order/${verified.order_id}/retry`, headers: bearer(a.api_key), status: 200 })).json as { status: string };
+  await run({
+    name: 'README: a plain form, numbers as text',
+    method: 'POST',
+    path: `${API}/order`,
+    headers: { ...bearer(b.api_key), ...FORM },
+    body: 'platform=telegram&country=gb&max_price=1.5',
+    status: 201,
+  });
+  const retried = (await run({
+    name: 'README: POST /order/:id/retry',
+    method: 'POST',
+    path: `${API}/order/${verified.order_id}/retry`,
+    headers: bearer(a.api_key),
+    status: 200,
+  })).json as { status: string };
   expect(retried.status).toBe('active');
-  await run({ name: 'cancel with api_key in a form body (the retry ends, completed)', method: 'POST', path: `${API}/order/${verified.order_id}/cancel`, headers: FORM, body: `api_key=${a.api_key}`, status: 200 });
+  await run({
+    name: 'cancel with api_key in a form body (the retry ends, completed)',
+    method: 'POST',
+    path: `${API}/order/${verified.order_id}/cancel`,
+    headers: FORM,
+    body: `api_key=${a.api_key}`,
+    status: 200,
+  });
   const streamed = batch.results[0]!.order.order_id;
-  await run({ name: 'README: GET /order/:id/stream until end', method: 'GET', path: `${API}/order/${streamed}/stream`, headers: { ...bearer(a.api_key), accept: 'text/event-stream' }, stream: { until: 'event: end' }, status: 200 });
-  await run({ name: 'README: GET /events', method: 'GET', path: `${API}/events`, headers: { 'x-api-key': a.api_key, accept: 'text/event-stream' }, stream: { until: 'retry:' }, status: 200 });
-  await run({ name: 'GET /events resumed with Last-Event-ID', method: 'GET', path: `${API}/events?last_event_id=msg_none`, headers: { ...bearer(a.api_key), 'last-event-id': 'msg_none', accept: 'text/event-stream' }, stream: { until: 'retry:' }, status: 200 });
+  await run({
+    name: 'README: GET /order/:id/stream until end',
+    method: 'GET',
+    path: `${API}/order/${streamed}/stream`,
+    headers: { ...bearer(a.api_key), accept: 'text/event-stream' },
+    stream: { until: 'event: end' },
+    status: 200,
+  });
+  await run({
+    name: 'README: GET /events',
+    method: 'GET',
+    path: `${API}/events`,
+    headers: { 'x-api-key': a.api_key, accept: 'text/event-stream' },
+    stream: { until: 'retry:' },
+    status: 200,
+  });
+  await run({
+    name: 'GET /events resumed with Last-Event-ID',
+    method: 'GET',
+    path: `${API}/events?last_event_id=msg_none`,
+    headers: { ...bearer(a.api_key), 'last-event-id': 'msg_none', accept: 'text/event-stream' },
+    stream: { until: 'retry:' },
+    status: 200,
+  });
   await run({ name: 'README: GET /webhook', method: 'GET', path: `${API}/webhook`, headers: bearer(a.api_key), status: 200 });
   await run({ name: 'README: POST /webhook/test', method: 'POST', path: `${API}/webhook/test`, headers: bearer(a.api_key), status: 200 });
-  await run({ name: 'README: POST /webhook/rotate-secret with api_key in a JSON body', method: 'POST', path: `${API}/webhook/rotate-secret`, headers: JSON_TYPE, body: JSON.stringify({ api_key: a.api_key }), status: 200 });
+  await run({
+    name: 'README: POST /webhook/rotate-secret with api_key in a JSON body',
+    method: 'POST',
+    path: `${API}/webhook/rotate-secret`,
+    headers: JSON_TYPE,
+    body: JSON.stringify({ api_key: a.api_key }),
+    status: 200,
+  });
   await run({ name: 'README: DELETE /webhook', method: 'DELETE', path: `${API}/webhook`, headers: bearer(a.api_key), status: 204 });
   await run({ name: 'README: GET /deposits (one pending)', method: 'GET', path: `${API}/deposits`, headers: bearer(a.api_key), status: 200 });
   await run({ name: 'README: POST /deposits/check', method: 'POST', path: `${API}/deposits/check`, headers: bearer(a.api_key), status: 200 });
-  await run({ name: 'README: the generic gateway curl', method: 'POST', path: `${API}/inbound/script`, headers: { authorization: `Bearer ${GENERIC_TOKEN}`, ...JSON_TYPE }, body: JSON.stringify({ to: '+447700900123', from: 'Instagram', text: '123456 is your code' }), status: 200 });
+  await run({
+    name: 'README: the generic gateway curl',
+    method: 'POST',
+    path: `${API}/inbound/script`,
+    headers: { authorization: `Bearer ${GENERIC_TOKEN}`, ...JSON_TYPE },
+    body: JSON.stringify({ to: '+447700900123', from: 'Instagram', text: '123456 is your code' }),
+    status: 200,
+  });
   const jasmin = new URLSearchParams({ token: JASMIN_TOKEN, id: 'j-1', from: '447700900002', to: '447700900401', 'origin-connector': 'smpp', coding: '0', content: '654321 is your code' });
   await run({ name: 'Jasmin: GET with the fields in the query', method: 'GET', path: `${API}/inbound/smsc?${jasmin}`, status: 200 });
   const twilio = { MessageSid: 'SM0001', AccountSid: 'AC0123456789abcdef0123456789abcdef', From: '+15550100001', To: '+15550100501', Body: '111222 is your code', NumMedia: '0' };
   const signature = twilioSignature(`${server.url}${API}/inbound/office`, twilio, TWILIO_TOKEN);
-  await run({ name: 'Twilio: a signed form post', method: 'POST', path: `${API}/inbound/office`, headers: { ...FORM, 'x-twilio-signature': signature }, body: new URLSearchParams(twilio).toString(), status: 200 });
+  await run({
+    name: 'Twilio: a signed form post',
+    method: 'POST',
+    path: `${API}/inbound/office`,
+    headers: { ...FORM, 'x-twilio-signature': signature },
+    body: new URLSearchParams(twilio).toString(),
+    status: 200,
+  });
 
   const handler = '/stubs/handler_api.php';
   const query = (params: Record<string, string>): string => `${handler}?${new URLSearchParams(params)}`;
-  await run({ name: 'sms-activate: getBalance, api_key in the query', method: 'GET', path: query({ api_key: b.api_key, action: 'getBalance' }), status: 200 });
-  const number = (await run({ name: 'sms-activate: getNumber as a form post', method: 'POST', path: handler, headers: FORM, body: new URLSearchParams({ api_key: b.api_key, action: 'getNumber', service: 'ig', country: '187' }).toString(), status: 200 })).text;
+  await run({
+    name: 'sms-activate: getBalance, api_key in the query',
+    method: 'GET',
+    path: query({ api_key: b.api_key, action: 'getBalance' }),
+    status: 200,
+  });
+  const number = (await run({
+    name: 'sms-activate: getNumber as a form post',
+    method: 'POST',
+    path: handler,
+    headers: FORM,
+    body: new URLSearchParams({ api_key: b.api_key, action: 'getNumber', service: 'ig', country: '187' }).toString(),
+    status: 200,
+  })).text;
   const activation = /^ACCESS_NUMBER:(\d+):/.exec(number)?.[1] ?? '0';
-  await run({ name: 'sms-activate: getStatus', method: 'GET', path: query({ api_key: b.api_key, action: 'getStatus', id: activation }), status: 200 });
-  await run({ name: 'sms-activate: setStatus 8 as multipart', method: 'POST', path: handler, body: { multipart: { api_key: b.api_key, action: 'setStatus', id: activation, status: '8' } }, status: 200 });
-  await run({ name: 'sms-activate: getNumberV2 (JSON) with X-API-Key', method: 'GET', path: query({ action: 'getNumberV2', service: 'tg', country: '16', orderId: 'v2-1' }), headers: { 'x-api-key': b.api_key }, status: 200 });
+  await run({
+    name: 'sms-activate: getStatus',
+    method: 'GET',
+    path: query({ api_key: b.api_key, action: 'getStatus', id: activation }),
+    status: 200,
+  });
+  await run({
+    name: 'sms-activate: setStatus 8 as multipart',
+    method: 'POST',
+    path: handler,
+    body: { multipart: { api_key: b.api_key, action: 'setStatus', id: activation, status: '8' } },
+    status: 200,
+  });
+  await run({
+    name: 'sms-activate: getNumberV2 (JSON) with X-API-Key',
+    method: 'GET',
+    path: query({ action: 'getNumberV2', service: 'tg', country: '16', orderId: 'v2-1' }),
+    headers: { 'x-api-key': b.api_key },
+    status: 200,
+  });
   await run({ name: 'sms-activate: getCountries', method: 'GET', path: query({ api_key: b.api_key, action: 'getCountries' }), status: 200 });
-  await run({ name: 'sms-activate: a wrong key is BAD_KEY, 200', method: 'GET', path: query({ api_key: 'vn_notakeynotakeynotakeynotakeynotakey', action: 'getBalance' }), status: 200 });
+  await run({
+    name: 'sms-activate: a wrong key is BAD_KEY, 200',
+    method: 'GET',
+    path: query({ api_key: 'vn_notakeynotakeynotakeynotakeynotakey', action: 'getBalance' }),
+    status: 200,
+  });
   await run({ name: 'GET /openapi.json', method: 'GET', path: `${API}/openapi.json`, status: 200 });
 
   // ── refusals ──
   await run({ name: 'a wrong key', method: 'GET', path: `${API}/account`, headers: bearer('vn_notakeynotakeynotakeynotakeynotakey'), status: 401 });
-  await run({ name: 'no key at all (it could have been in the body)', method: 'POST', path: `${API}/order`, headers: JSON_TYPE, body: '{"platform":"instagram"}', status: 401 });
+  await run({
+    name: 'no key at all (it could have been in the body)',
+    method: 'POST',
+    path: `${API}/order`,
+    headers: JSON_TYPE,
+    body: '{"platform":"instagram"}',
+    status: 401,
+  });
   await run({ name: 'an empty order id', method: 'GET', path: `${API}/order/`, headers: bearer(a.api_key), valid: false, status: 400 });
-  await run({ name: 'an empty order id before /cancel', method: 'POST', path: `${API}/order//cancel`, headers: bearer(a.api_key), valid: false, status: 400 });
-  await run({ name: 'a body over 64 KiB', method: 'POST', path: `${API}/order`, headers: { ...bearer(a.api_key), ...JSON_TYPE }, body: JSON.stringify({ platform: 'x'.repeat(70_000) }), valid: false, status: 413 });
+  await run({
+    name: 'an empty order id before /cancel',
+    method: 'POST',
+    path: `${API}/order//cancel`,
+    headers: bearer(a.api_key),
+    valid: false,
+    status: 400,
+  });
+  await run({
+    name: 'a body over 64 KiB',
+    method: 'POST',
+    path: `${API}/order`,
+    headers: { ...bearer(a.api_key), ...JSON_TYPE },
+    body: JSON.stringify({ platform: 'x'.repeat(70_000) }),
+    valid: false,
+    status: 413,
+  });
   await run({ name: 'no body where one is required', method: 'POST', path: `${API}/order`, headers: bearer(a.api_key), valid: false, status: 400 });
-  await run({ name: 'a content type the API does not read', method: 'POST', path: `${API}/order`, headers: { ...bearer(a.api_key), 'content-type': 'application/xml' }, body: '<order/>', valid: false, status: 400 });
-  await run({ name: 'an unknown form field', method: 'POST', path: `${API}/order`, headers: { ...bearer(a.api_key), ...FORM }, body: 'platform=instagram&surprise=1', valid: false, status: 400 });
-  await run({ name: 'timeout_seconds out of range', method: 'POST', path: `${API}/verify`, headers: { ...bearer(a.api_key), ...JSON_TYPE }, body: '{"platform":"instagram","timeout_seconds":5}', valid: false, status: 400 });
-  await run({ name: 'an unknown platform', method: 'POST', path: `${API}/order`, headers: { ...bearer(a.api_key), ...JSON_TYPE }, body: '{"platform":"myspace"}', status: 400 });
+  await run({
+    name: 'a content type the API does not read',
+    method: 'POST',
+    path: `${API}/order`,
+    headers: { ...bearer(a.api_key), 'content-type': 'application/xml' },
+    body: '<order/>',
+    valid: false,
+    status: 400,
+  });
+  await run({
+    name: 'an unknown form field',
+    method: 'POST',
+    path: `${API}/order`,
+    headers: { ...bearer(a.api_key), ...FORM },
+    body: 'platform=instagram&surprise=1',
+    valid: false,
+    status: 400,
+  });
+  await run({
+    name: 'timeout_seconds out of range',
+    method: 'POST',
+    path: `${API}/verify`,
+    headers: { ...bearer(a.api_key), ...JSON_TYPE },
+    body: '{"platform":"instagram","timeout_seconds":5}',
+    valid: false,
+    status: 400,
+  });
+  await run({
+    name: 'an unknown platform',
+    method: 'POST',
+    path: `${API}/order`,
+    headers: { ...bearer(a.api_key), ...JSON_TYPE },
+    body: '{"platform":"myspace"}',
+    status: 400,
+  });
   await run({ name: 'an unknown platform in a price list', method: 'GET', path: `${API}/prices?by=country&platform=myspace`, status: 400 });
-  await run({ name: 'a batch of 21', method: 'POST', path: `${API}/batch`, headers: { ...bearer(a.api_key), ...JSON_TYPE }, body: JSON.stringify({ orders: Array.from({ length: 21 }, () => ({ platform: 'instagram' })) }), status: 400 });
+  await run({
+    name: 'a batch of 21',
+    method: 'POST',
+    path: `${API}/batch`,
+    headers: { ...bearer(a.api_key), ...JSON_TYPE },
+    body: JSON.stringify({ orders: Array.from({ length: 21 }, () => ({ platform: 'instagram' })) }),
+    status: 400,
+  });
   await run({ name: 'an order that does not exist', method: 'GET', path: `${API}/order/ord_doesnotexist`, headers: bearer(a.api_key), status: 404 });
-  await run({ name: 'a stream of an order that does not exist', method: 'GET', path: `${API}/order/ord_doesnotexist/stream`, headers: bearer(a.api_key), status: 404 });
-  await run({ name: 'insufficient balance', method: 'POST', path: `${API}/order`, headers: { ...bearer(zero.api_key), ...JSON_TYPE }, body: '{"platform":"instagram"}', status: 402 });
-  await run({ name: 'a price above max_price', method: 'POST', path: `${API}/order`, headers: { ...bearer(a.api_key), ...JSON_TYPE }, body: '{"platform":"instagram","max_price":0.01}', status: 402 });
-  await run({ name: 'cancel of a cancelled order', method: 'POST', path: `${API}/order/${ordered.order_id}/cancel`, headers: bearer(a.api_key), status: 409 });
-  await run({ name: 'an idempotency key reused for another order', method: 'POST', path: `${API}/order`, headers: { ...bearer(a.api_key), ...JSON_TYPE, 'idempotency-key': 'seed-order-1' }, body: '{"platform":"whatsapp"}', status: 422 });
+  await run({
+    name: 'a stream of an order that does not exist',
+    method: 'GET',
+    path: `${API}/order/ord_doesnotexist/stream`,
+    headers: bearer(a.api_key),
+    status: 404,
+  });
+  await run({
+    name: 'insufficient balance',
+    method: 'POST',
+    path: `${API}/order`,
+    headers: { ...bearer(zero.api_key), ...JSON_TYPE },
+    body: '{"platform":"instagram"}',
+    status: 402,
+  });
+  await run({
+    name: 'a price above max_price',
+    method: 'POST',
+    path: `${API}/order`,
+    headers: { ...bearer(a.api_key), ...JSON_TYPE },
+    body: '{"platform":"instagram","max_price":0.01}',
+    status: 402,
+  });
+  await run({
+    name: 'cancel of a cancelled order',
+    method: 'POST',
+    path: `${API}/order/${ordered.order_id}/cancel`,
+    headers: bearer(a.api_key),
+    status: 409,
+  });
+  await run({
+    name: 'an idempotency key reused for another order',
+    method: 'POST',
+    path: `${API}/order`,
+    headers: { ...bearer(a.api_key), ...JSON_TYPE, 'idempotency-key': 'seed-order-1' },
+    body: '{"platform":"whatsapp"}',
+    status: 422,
+  });
   const limited = await run({ name: 'over a route rate limit', method: 'GET', path: `${API}/usage`, headers: bearer(a.api_key), status: 429 });
   expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-  await run({ name: 'an inbound source that does not exist', method: 'POST', path: `${API}/inbound/nobody`, headers: { authorization: `Bearer ${GENERIC_TOKEN}`, ...JSON_TYPE }, body: '{}', status: 404 });
-  await run({ name: 'an inbound request with a wrong token', method: 'POST', path: `${API}/inbound/script`, headers: { authorization: 'Bearer tng_not-the-token-of-this-source', ...JSON_TYPE }, body: '{"to":"+447700900123","from":"x","text":"1"}', status: 403 });
+  await run({
+    name: 'an inbound source that does not exist',
+    method: 'POST',
+    path: `${API}/inbound/nobody`,
+    headers: { authorization: `Bearer ${GENERIC_TOKEN}`, ...JSON_TYPE },
+    body: '{}',
+    status: 404,
+  });
+  await run({
+    name: 'an inbound request with a wrong token',
+    method: 'POST',
+    path: `${API}/inbound/script`,
+    headers: { authorization: 'Bearer tng_not-the-token-of-this-source', ...JSON_TYPE },
+    body: '{"to":"+447700900123","from":"x","text":"1"}',
+    status: 403,
+  });
   await run({ name: 'a path the document does not have', method: 'GET', path: `${API}/nothing-here`, valid: false, status: 404 });
 }
 
