@@ -243,6 +243,18 @@ describe('tn serve speaks handler_api.php', () => {
     // Finishing before any code arrived is refused: there is nothing to finish.
     expect(token(await call(server.url, { api_key: key, action: 'setStatus', id: id!, status: 6 }))).toBe('BAD_STATUS');
     expect(token(await call(server.url, { api_key: key, action: 'getBalance' }))).toBe('ACCESS_BALANCE:0.88');
+
+    // Requests the server cannot read are the client's fault (BAD_ACTION), not the server's (ERROR_SQL).
+    const unreadable = [
+      { 'content-type': 'application/x-www-form-urlencoded', body: `api_key=${key}&action=getBalance&pad=${'x'.repeat(70_000)}` },
+      { 'content-type': 'application/json', body: `{"api_key":"${key}","action":` },
+    ];
+    for (const { body, ...headers } of unreadable) {
+      const res = await fetch(`${server.url}${HANDLER}`, { method: 'POST', headers, body });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('BAD_ACTION');
+    }
+    expect(server.stdout()).not.toContain('sms-activate handler');
   });
 
   it('keeps an orderId idempotent: the same answer and one debit; another request with it is ORDER_ALREADY_EXISTS', async () => {

@@ -5,14 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import { Type } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { BrokerCore } from '../core/broker-core.js';
 import { BODY_LIMIT } from '../core/limits.js';
 import { installAuthAndLimits, type RateLimits } from './plugins/auth-limits.js';
 import { installBackground, type BackgroundOptions } from './plugins/background.js';
+import { installOpenApi } from './plugins/openapi.js';
 import { answerClientError, frameworkError, installErrorHandlers, parseJson, type ServerTimeouts } from './plugins/errors.js';
 import { REDACT, redactUrl } from './request.js';
 import { SHARED_SCHEMAS } from './schemas.js';
@@ -24,6 +25,8 @@ import { inboundRoutes } from './routes/inbound.js';
 import { smsActivateRoutes } from './routes/sms-activate.js';
 import { depositRoutes } from './routes/deposits.js';
 
+/** The prefix of the REST API; the sms-activate protocol has its own path. */
+const API = '/api/v1';
 
 /**
  * How long a client may take to send a request (issue 20 §3): its headers within `headersMs` of
@@ -97,7 +100,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     trustProxy: options.trustProxy ?? false,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    return503OnClosing: true,
+    // Requests that come while the server closes get 503 from the error handlers, in the error shape.
+    return503OnClosing: false,
     // Errors the router raises before any hook runs still leave in the error shape, with a request id.
     frameworkErrors: frameworkError,
     clientErrorHandler: (err, socket) => answerClientError(err, socket, { headersMs, requestMs }),
@@ -113,7 +117,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('tnVersion', options.version);
   app.decorateRequest('accountId', '');
 
-  // Bodies are JSON; a query string is the only place where "7" means 7.
+  // A JSON body says what is a number; a query string and a form carry only text, so there "7" means 7.
   const coercing = new Ajv({ coerceTypes: true, useDefaults: true, removeAdditional: false, allErrors: false });
   const strict = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false });
   for (const schema of SHARED_SCHEMAS) {
@@ -121,34 +125,33 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     coercing.addSchema(schema);
     strict.addSchema(schema);
   }
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+  /** Bodies that came as form fields, read as the query string is. */
+  const forms = new WeakSet<object>();
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    if (httpPart !== 'body') return coercing.compile(schema);
+    const json = strict.compile(schema);
+    const form = coercing.compile(schema);
+    const validate = (data: unknown): boolean => {
+      const check = typeof data === 'object' && data !== null && forms.has(data) ? form : json;
+      const valid = check(data);
+      validate.errors = check.errors;
+      return valid;
+    };
+    validate.errors = json.errors;
+    return validate;
+  });
 
   // `curl -d '{"platform":"instagram"}'` sends a form content type with a JSON body: accept it, and plain forms too.
   app.addContentTypeParser(['application/x-www-form-urlencoded', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => {
     const text = String(body).trim();
     if (text === '') return done(null, undefined);
     if (text.startsWith('{') || text.startsWith('[')) return parseJson(text, done);
-    done(null, Object.fromEntries(new URLSearchParams(text)));
+    const fields = Object.fromEntries(new URLSearchParams(text));
+    forms.add(fields);
+    done(null, fields);
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Telenumerus API (tn)',
-        version: options.version,
-        description: 'Temporary phone numbers and SMS verification codes. Money is exact to the micro-dollar.',
-      },
-      servers: [{ url: '/' }],
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer' },
-          apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-        },
-      },
-    },
-    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  });
+  await installOpenApi(app, { version: options.version, api: API });
 
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -168,9 +171,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(streamRoutes);
       await api.register(depositRoutes);
       await api.register(inboundRoutes, { publicUrl: options.publicUrl });
-      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+      api.get(
+        '/openapi.json',
+        { schema: { summary: 'This OpenAPI 3.1 document', response: { 200: Type.Object({}, { additionalProperties: true, description: 'the OpenAPI document' }) } } },
+        async () => app.swagger(),
+      );
     },
-    { prefix: '/api/v1' },
+    { prefix: API },
   );
   await app.register(smsActivateRoutes);
   return app;

@@ -63,7 +63,7 @@ export const VerifyAnswer = Type.Object({
 const ErrorRef = Type.Ref(ErrorBody);
 
 /** Every authenticated body may carry the key itself (the seed's third way). */
-const ApiKeyField = { api_key: Type.Optional(Type.String({ maxLength: 200 })) };
+const ApiKeyField = { api_key: Type.Optional(Type.String({ maxLength: 200, description: 'the API key, when no header carries it' })) };
 const IdempotencyKey = Type.String({ minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX });
 const PlatformField = Type.String({ minLength: 1, maxLength: 64, description: 'platform id or alias, e.g. instagram, wa' });
 const CountryField = Type.String({ minLength: 1, maxLength: 64, description: 'ISO 3166-1 alpha-2, a country name, or "any"' });
@@ -233,7 +233,12 @@ export const WebhookInfo = Type.Object({
 export const WebhookTest = Type.Object({ webhook_id: Type.String(), type: Type.String() });
 export const WebhookRotated = Type.Object({ secret: Type.String(), previous_secret_expires_at: Iso });
 export const Empty = Type.Object({});
-export const OptionalKeyBody = Type.Union([Type.Object({ ...ApiKeyField }, { additionalProperties: false }), Type.Null()]);
+/** The body of an authenticated route that takes no parameters: the key, if no header carries it. Read by hand (`apiKeyOf`), never required. */
+export const KeyOnlyBody = Type.Object({ ...ApiKeyField }, { additionalProperties: false });
+/** `Idempotency-Key`, read by hand beside the body's `idempotency_key` (both at once must agree). */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX, description: "the body's idempotency_key as a header; on batch, item i gets <key>#i" })),
+});
 
 export const Health = Type.Object({
   status: Type.String(),
@@ -287,13 +292,8 @@ export const OrderPage = Type.Object({
 
 export const OrderParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: ORDER_ID_MAX, pattern: ORDER_ID_PATTERN }) });
 
-/** Route config and OpenAPI security of the routes that act for an account. */
+/** Route config of the routes that act for an account (their OpenAPI security follows from it). */
 export const AUTH = { auth: true };
-export const SECURITY: { [scheme: string]: string[] }[] = [{ bearer: [] }, { apiKeyHeader: [] }];
-
-/** The standard error answers of an authenticated route, for the OpenAPI document. */
-export const errorResponses = (...statuses: number[]): Record<number, typeof ErrorRef> =>
-  Object.fromEntries(statuses.map((s) => [s, ErrorRef]));
 
 export const SHARED_SCHEMAS = [ErrorBody, Order];
 export { OrderRef, ErrorRef };

@@ -1,6 +1,7 @@
 /**
  * The one way a failure leaves the server: the error shape of API.md §4, with a request id, for
- * route errors, unknown routes, router errors and requests too broken or too slow to parse.
+ * route errors, unknown routes, router errors, requests too broken or too slow to parse, and
+ * requests that arrive while the server closes.
  */
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
@@ -14,12 +15,25 @@ export interface ServerTimeouts {
   requestMs: number;
 }
 
-/** Route errors and unknown routes. */
+/**
+ * Route errors, unknown routes, and requests that arrive while the server closes (on a connection
+ * a long poll keeps open): those get 503 `unavailable` here, as Fastify's own answer to them
+ * (`return503OnClosing`, off in `buildApp`) is another shape and has no request id.
+ */
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | TnError, request, reply) => sendError(err, request, reply));
   app.setNotFoundHandler((request, reply) =>
     sendError(new TnError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`), request, reply),
   );
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    throw new TnError('unavailable', 'The server is shutting down.');
+  });
 }
 
 /** Errors the router raises before any hook runs still leave in the error shape, with a request id. */
@@ -70,7 +84,8 @@ export function sendError(err: FastifyError | TnError, request: FastifyRequest, 
   return reply.code(tn.status).type('application/json; charset=utf-8').send({ error: tn.toBody() });
 }
 
-function toTnError(err: FastifyError | TnError, request: FastifyRequest): TnError {
+/** A failure as the broker's error it is: Fastify's own refusals (a body too large, broken JSON, a failed validation) are the client's, anything else a bug. */
+export function toTnError(err: FastifyError | TnError, request: FastifyRequest): TnError {
   if (err instanceof TnError) return err;
   if (err.validation && err.validation.length) {
     const context = err.validationContext as keyof FastifySchema | undefined;
@@ -90,6 +105,5 @@ function toTnError(err: FastifyError | TnError, request: FastifyRequest): TnErro
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     return new TnError('invalid_request', err.message || 'Bad request.');
   }
-  if (err.statusCode === 503) return new TnError('unavailable', 'The server is shutting down.');
   return new TnError('internal', 'Internal error: the server logged it. This is a bug.');
 }

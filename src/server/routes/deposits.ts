@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { AUTH, SECURITY, errorResponses } from '../schemas.js';
+import { AUTH } from '../schemas.js';
 
 const Iso = Type.String({ format: 'date-time' });
 
@@ -34,8 +34,7 @@ export const depositRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: AUTH,
       schema: {
         summary: "The account's deposit addresses and deposits: pending with confirmations so far, credited, below the minimum",
-        security: SECURITY,
-        response: { 200: DepositList, ...errorResponses(400, 401, 429) },
+        response: { 200: DepositList },
       },
     },
     async (request) => app.core.listDeposits(request.accountId),
@@ -47,8 +46,7 @@ export const depositRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: AUTH,
       schema: {
         summary: "Look at the account's addresses on the chain now, then answer as GET /deposits",
-        security: SECURITY,
-        response: { 200: DepositList, ...errorResponses(400, 401, 429) },
+        response: { 200: DepositList },
       },
     },
     async (request) => app.core.checkDeposits(request.accountId),

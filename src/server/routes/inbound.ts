@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errorResponses } from '../schemas.js';
+import { GATEWAY } from '../plugins/openapi.js';
 import { SOURCE_NAME_PATTERN } from '../../core/limits.js';
 
 export interface InboundRouteOptions {
@@ -10,6 +10,26 @@ export interface InboundRouteOptions {
 }
 
 const Params = Type.Object({ source: Type.String({ pattern: SOURCE_NAME_PATTERN, description: 'the source name given to `tn admin source add`' }) });
+
+/** What each format posts: read raw by its parser, which checks the sender before anything else. */
+const GatewayBody = Type.Object(
+  {},
+  {
+    additionalProperties: true,
+    description:
+      'JSON: SMS Gateway for Android (sms:received), httpSMS (a CloudEvent), generic ({ to, from, text, received_at?, id? }); a form: Twilio (From, To, Body, MessageSid, …), Jasmin (id, from, to, content, …)',
+  },
+);
+
+/** The answer each gateway expects on success. */
+const Acknowledgement = {
+  description: "Accepted (stored, and given to the order it is for, if any): the answer the gateway's format expects",
+  content: {
+    'text/xml': { schema: Type.String({ description: 'Twilio: an empty TwiML <Response/>' }) },
+    'text/plain': { schema: Type.String({ description: 'Jasmin: ACK/Jasmin' }) },
+    'application/json': { schema: Type.Object({ ok: Type.Literal(true) }, { description: 'the JSON formats' }) },
+  },
+};
 
 /**
  * `POST /api/v1/inbound/:source`: SMS from the operator's own gateways. The body is read raw, as
@@ -36,9 +56,11 @@ export const inboundRoutes: FastifyPluginAsyncTypebox<InboundRouteOptions> = asy
 
   const schema = {
     summary: "An SMS from one of the operator's gateways (Twilio, SMS Gateway for Android, httpSMS, Jasmin, generic JSON)",
+    security: GATEWAY,
     params: Params,
-    response: errorResponses(400, 403, 404, 429),
+    response: { 200: Acknowledgement },
+    errors: ['forbidden', 'not_found'] as const,
   };
-  app.post('/inbound/:source', { schema }, handle);
+  app.post('/inbound/:source', { schema: { ...schema, readByHand: { body: GatewayBody, consumes: ['application/json', 'application/x-www-form-urlencoded'] } } }, handle);
   app.get('/inbound/:source', { schema: { ...schema, summary: 'Jasmin: the same, with the fields in the query' } }, handle);
 };

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ORDER_ID_HEADER } from '../../client/headers.js';
-import { TnError } from '../../core/errors.js';
+import { TnError, type ErrorCode } from '../../core/errors.js';
 import {
   AgentAnswer,
   AgentBody,
@@ -14,9 +14,8 @@ import {
   OrderRef,
   VerifyAnswer,
   VerifyBody,
-  errorResponses,
+  IdempotencyHeaders,
   AUTH,
-  SECURITY,
 } from '../schemas.js';
 import { IDEMPOTENCY_KEY_MAX } from '../../core/limits.js';
 
@@ -57,6 +56,11 @@ function announceOrder(reply: FastifyReply, orderId: string): void {
   }
 }
 
+/** What placing an order can refuse, beyond every route's errors. */
+const ORDERING_ERRORS: readonly ErrorCode[] = ['unknown_platform', 'unknown_country', 'insufficient_balance', 'price_above_max', 'idempotency_key_reused', 'delivery_rate_low', 'no_numbers'];
+/** The agent orders only what it understood, from a known platform and country. */
+const AGENT_ERRORS: readonly ErrorCode[] = ['insufficient_balance', 'price_above_max', 'delivery_rate_low', 'no_numbers'];
+
 /** Ordering, waiting, cancelling: each route is one call into the core. */
 export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
@@ -65,9 +69,10 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: AUTH,
       schema: {
         summary: 'Order a number; poll /order/:id or stream /order/:id/stream for the code',
-        security: SECURITY,
         body: OrderBody,
-        response: { 201: OrderRef, ...errorResponses(400, 401, 402, 422, 429, 503) },
+        readByHand: { headers: IdempotencyHeaders },
+        response: { 201: OrderRef },
+        errors: ORDERING_ERRORS,
       },
     },
     async (request, reply) => {
@@ -86,9 +91,10 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'If timeout_seconds pass first, the order is expired early with a refund and the answer is 200 with status "expired". ' +
           'With attempts, a number that gets no SMS within per_attempt_seconds is cancelled (refunded) and another ordered; the answer lists them in "attempts".',
-        security: SECURITY,
         body: VerifyBody,
-        response: { 200: VerifyAnswer, ...errorResponses(400, 401, 402, 422, 429, 503) },
+        readByHand: { headers: IdempotencyHeaders },
+        response: { 200: VerifyAnswer },
+        errors: ORDERING_ERRORS,
       },
     },
     async (request, reply) => {
@@ -115,9 +121,8 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: AUTH,
       schema: {
         summary: "The account's orders, newest first, filtered and paged",
-        security: SECURITY,
         querystring: OrdersQuery,
-        response: { 200: OrderPage, ...errorResponses(400, 401, 429) },
+        response: { 200: OrderPage },
       },
     },
     async (request) => app.core.orders(request.accountId, request.query),
@@ -125,7 +130,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/order/:id',
-    { config: AUTH, schema: { summary: 'An order, with its code once it arrived', security: SECURITY, params: OrderParams, response: { 200: OrderRef, ...errorResponses(401, 404, 429) } } },
+    { config: AUTH, schema: { summary: 'An order, with its code once it arrived', params: OrderParams, response: { 200: OrderRef }, errors: ['not_found'] } },
     async (request) => app.core.getOrder(request.accountId, request.params.id),
   );
 
@@ -133,7 +138,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/order/:id/cancel',
     {
       config: AUTH,
-      schema: { summary: 'Cancel an active order; its price is refunded', security: SECURITY, params: OrderParams, response: { 200: OrderRef, ...errorResponses(401, 404, 409, 429) } },
+      schema: { summary: 'Cancel an active order; its price is refunded', params: OrderParams, response: { 200: OrderRef }, errors: ['not_found', 'order_not_active'] },
     },
     async (request) => app.core.cancel(request.accountId, request.params.id),
   );
@@ -144,9 +149,9 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: AUTH,
       schema: {
         summary: 'Wait for another SMS on the same number (a completed order before expires_at), free',
-        security: SECURITY,
         params: OrderParams,
-        response: { 200: OrderRef, ...errorResponses(401, 404, 409, 429) },
+        response: { 200: OrderRef },
+        errors: ['not_found', 'order_not_active'],
       },
     },
     async (request) => app.core.retry(request.accountId, request.params.id),
@@ -158,9 +163,10 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: AUTH,
       schema: {
         summary: 'Order 1–20 numbers; each item succeeds or fails on its own',
-        security: SECURITY,
         body: BatchBody,
-        response: { 200: BatchResult, ...errorResponses(400, 401, 429) },
+        readByHand: { headers: IdempotencyHeaders },
+        response: { 200: BatchResult },
+        errors: ['batch_too_large'],
       },
     },
     async (request) => {
@@ -180,7 +186,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/agent',
     {
       config: AUTH,
-      schema: { summary: 'Plain-English ordering; never spends money on a guess', security: SECURITY, body: AgentBody, response: { 200: AgentAnswer, ...errorResponses(400, 401, 402, 429) } },
+      schema: { summary: 'Plain-English ordering; never spends money on a guess', body: AgentBody, response: { 200: AgentAnswer }, errors: AGENT_ERRORS },
     },
     async (request, reply) => app.core.agent(request.accountId, request.body.query, { release: app.release, signal: clientGone(reply) }),
   );

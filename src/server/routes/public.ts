@@ -1,12 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { apiKeyOf } from '../request.js';
-import { Availability, ErrorRef, Health, PriceList, PricesQuery, Registration, ServicesList, errorResponses } from '../schemas.js';
+import { KEY_OPTIONAL } from '../plugins/openapi.js';
+import { Availability, ErrorRef, Health, PriceList, PricesQuery, Registration, ServicesList } from '../schemas.js';
 
 /** The routes anyone may call: the catalogue, availability, registration, health. */
 export const publicRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/services',
-    { schema: { summary: 'Platforms and prices; with a key, `your_price` after the tier discount', response: { 200: ServicesList, ...errorResponses(401, 429) } } },
+    { schema: { summary: 'Platforms and prices; with a key, `your_price` after the tier discount', security: KEY_OPTIONAL, response: { 200: ServicesList } } },
     async (request) => {
       const key = apiKeyOf(request);
       return app.core.services(key ? await app.core.authenticate(key) : undefined);
@@ -15,7 +17,7 @@ export const publicRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/availability',
-    { schema: { summary: 'Stock, success rate and median delivery time per platform, from real order history', response: { 200: Availability, 429: ErrorRef } } },
+    { schema: { summary: 'Stock, success rate and median delivery time per platform, from real order history', response: { 200: Availability } } },
     async () => app.core.availability(),
   );
 
@@ -24,8 +26,10 @@ export const publicRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         summary: 'Price list: every country for one platform (by=country&platform=…) or every platform in one country (by=service&country=…), with stock',
+        security: KEY_OPTIONAL,
         querystring: PricesQuery,
-        response: { 200: PriceList, ...errorResponses(400, 401, 429) },
+        response: { 200: PriceList },
+        errors: ['unknown_platform', 'unknown_country'],
       },
     },
     async (request) => {
@@ -36,11 +40,12 @@ export const publicRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/register',
-    { schema: { summary: 'Create an account; the API key is shown once', response: { 201: Registration, 429: ErrorRef } } },
+    { schema: { summary: 'Create an account; the API key is shown once', response: { 201: Registration } } },
     async (_request, reply) => reply.code(201).send(await app.core.register()),
   );
 
-  app.get('/health', { schema: { summary: 'Service health', response: { 200: Health, 503: Health } } }, async (_request, reply) => {
+  // 503: degraded (the database cannot be read), or the error shape while the server shuts down.
+  app.get('/health', { schema: { summary: 'Service health', response: { 200: Health, 503: Type.Union([Health, ErrorRef], { description: 'degraded (the database cannot be read), or unavailable while the server shuts down' }) } } }, async (_request, reply) => {
     const uptime = Math.round((Date.now() - app.startedAt) / 1000);
     try {
       await app.core.ping();

@@ -5,7 +5,8 @@
  * delivery-rate guard hold here as there); this file only translates parameters and answers:
  * plain-text tokens or JSON, always HTTP 200, as the family's clients parse them.
  */
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Order } from '../../core/orders/order.js';
 import { HANDLER_PATH, countryIdOf, countryIds, countryOfId, platformOfServiceCode, serviceCodeOf } from '../../core/catalogue/sms-activate-codes.js';
 import { countryName } from '../../core/catalogue/countries.js';
@@ -13,7 +14,9 @@ import { PLATFORMS } from '../../core/catalogue/catalog.js';
 import { TnError, type ErrorCode } from '../../core/errors.js';
 import { IDEMPOTENCY_KEY_MAX, ORDER_PAGE } from '../../core/limits.js';
 import { parseUsd } from '../../core/money.js';
-import { AUTH, SECURITY } from '../schemas.js';
+import { toTnError } from '../plugins/errors.js';
+import { KEY_OR_QUERY_KEY } from '../plugins/openapi.js';
+import { AUTH } from '../schemas.js';
 
 /** ISO 4217 numeric code of the US dollar, the currency of every amount tn answers. */
 const USD = 840;
@@ -323,6 +326,34 @@ const ACTIONS: Record<string, Handler> = {
   },
 };
 
+const oneOf = (values: string[], description: string) => Type.Unsafe<string>({ type: 'string', enum: values, description });
+
+/** The parameters of the actions, as they come (query or form fields: text). Unknown ones are ignored. */
+const Parameters = Type.Object(
+  {
+    action: Type.Optional(oneOf(Object.keys(ACTIONS), 'another answers BAD_ACTION')),
+    service: Type.Optional(Type.String({ description: "the family's service code (ig, wa, tg, …; getServicesList) or a platform id" })),
+    country: Type.Optional(Type.String({ description: 'a numeric country id (187 USA, 16 United Kingdom, …; getCountries); none or any: any country' })),
+    maxPrice: Type.Optional(Type.String({ description: 'USD; a higher price answers WRONG_MAX_PRICE:<price>' })),
+    orderId: Type.Optional(Type.String({ maxLength: IDEMPOTENCY_KEY_MAX, description: 'idempotency key of getNumber and getNumberV2 (as the Idempotency-Key header)' })),
+    id: Type.Optional(Type.String({ description: 'the activation id (getStatus, getStatusV2, setStatus)' })),
+    status: Type.Optional(oneOf(['1', '3', '6', '8'], 'setStatus: 1 ready, 3 another code, 6 finish, 8 cancel; another answers BAD_STATUS')),
+    operator: Type.Optional(Type.String({ description: 'ignored' })),
+  },
+  { additionalProperties: true },
+);
+const FormFields = Type.Object({ ...Parameters.properties, api_key: Type.Optional(Type.String({ description: 'the API key, when neither a header nor the query carries it' })) }, { additionalProperties: true });
+
+/** Every answer, refusals included, is a 200: a token, or the action's JSON. */
+const Answer = {
+  description: 'A token (ACCESS_…, STATUS_…, or a refusal: BAD_KEY, NO_BALANCE, NO_NUMBERS, BAD_SERVICE, BAD_ACTION, BAD_STATUS, …), or JSON for the …V2 and list actions',
+  headers: { 'Retry-After': Type.Integer({ minimum: 1, description: 'with TOO_MANY_REQUESTS: seconds until a retry may pass' }) },
+  content: {
+    'text/plain': { schema: Type.String({ pattern: '^[A-Z][A-Z0-9_]*(:.*)?$' }) },
+    'application/json': { schema: Type.Object({}, { additionalProperties: true }) },
+  },
+};
+
 function send(reply: FastifyReply, answer: string | object): FastifyReply {
   if (typeof answer === 'string') return reply.code(200).type('text/plain; charset=utf-8').send(answer);
   return reply.code(200).type('application/json; charset=utf-8').send(JSON.stringify(answer));
@@ -340,9 +371,9 @@ export const smsActivateRoutes: FastifyPluginAsync = async (app) => {
     request.body = paramsOf(request);
   });
 
-  // Every failure, the server's own (a bad key, a rate limit) included, in the protocol's words.
-  app.setErrorHandler((err, request, reply) => {
-    const token = protocolToken(err);
+  // Every failure, the server's own (a bad key, a rate limit, a body too large) included, in the protocol's words.
+  app.setErrorHandler((err: FastifyError | TnError | ProtocolAnswer, request, reply) => {
+    const token = protocolToken(err instanceof ProtocolAnswer ? err : toTnError(err, request));
     if (token === 'ERROR_SQL') request.log.error({ err }, 'sms-activate handler');
     if (err instanceof TnError && err.code === 'rate_limited') reply.header('retry-after', String(err.details.retry_after ?? 1));
     return send(reply, token);
@@ -358,9 +389,12 @@ export const smsActivateRoutes: FastifyPluginAsync = async (app) => {
 
   const schema = {
     summary: 'The sms-activate handler_api.php protocol (api_key and action, as query or form parameters); plain-text or JSON answers, always 200',
-    security: SECURITY,
+    security: KEY_OR_QUERY_KEY,
     tags: ['sms-activate'],
+    response: { 200: Answer },
   };
-  app.get(HANDLER_PATH, { config: AUTH, schema }, handler);
-  app.post(HANDLER_PATH, { config: AUTH, schema }, handler);
+  const inQuery = { querystring: Parameters };
+  app.get(HANDLER_PATH, { config: AUTH, schema: { ...schema, readByHand: inQuery } }, handler);
+  // The body's fields win over the query's.
+  app.post(HANDLER_PATH, { config: AUTH, schema: { ...schema, readByHand: { ...inQuery, body: FormFields, consumes: ['application/x-www-form-urlencoded', 'multipart/form-data'] } } }, handler);
 };

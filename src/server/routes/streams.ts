@@ -1,11 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { toOrderView } from '../../core/orders/order.js';
 import type { OutboxEvent } from '../../core/events/port.js';
 import type { OrderEvent } from '../../core/context.js';
-import { EventsQuery, OrderParams, errorResponses, AUTH, SECURITY } from '../schemas.js';
+import { EventsQuery, OrderParams, AUTH } from '../schemas.js';
 import { openSse } from '../sse.js';
 
-const eventStream = { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } };
+/** A 200 whose body is a stream of Server-Sent Events; `events` says which. */
+const eventStream = (events: string) => ({ 200: { description: `Server-Sent Events: ${events}`, content: { 'text/event-stream': { schema: Type.String() } } } });
 
 /** Server-Sent Events, woken by the core's in-memory events: no timer or query per open stream. */
 export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -15,9 +17,9 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: AUTH,
       schema: {
         summary: 'Server-Sent Events for one order: status (now and on every change), code, end',
-        security: SECURITY,
         params: OrderParams,
-        response: { ...eventStream, ...errorResponses(401, 404, 429) },
+        response: eventStream('`status` (the order, at once and on every change), `code` ({ order_id, code, sms }), `end` (the final order), then the stream closes; a comment every 15 s'),
+        errors: ['not_found'],
       },
     },
     async (request, reply) => {
@@ -70,9 +72,9 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: AUTH,
       schema: {
         summary: "Server-Sent Events of the account's webhook events, with ids: reconnect with Last-Event-ID to miss nothing",
-        security: SECURITY,
         querystring: EventsQuery,
-        response: { ...eventStream, ...errorResponses(400, 401, 429) },
+        readByHand: { headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ description: 'resume after this event, as last_event_id' })) }) },
+        response: eventStream("the account's webhook events: `event: <type>`, `id: <webhook-id>`, the webhook payload as data; a comment every 15 s"),
       },
     },
     async (request, reply) => {
