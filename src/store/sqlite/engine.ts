@@ -228,10 +228,11 @@ export class SqliteDatabase implements Database {
     // The writer's data_version moves on commits of every other connection (other processes), not
     // its own. Read once per turn of the event loop: caches ask on every order, and a commit of
     // another process landing within the same turn is no different from one landing just after it.
+    // The immediate that ends the turn is not unref'd: unref'd, an idle loop would wait in poll and
+    // serve the next request on a value read before it.
     if (this.counterTurn === null) {
       this.counter = this.writeSql.statement('PRAGMA data_version').pluck().get() as number;
       this.counterTurn = setImmediate(() => (this.counterTurn = null));
-      this.counterTurn.unref();
     }
     return this.counter;
   }
