@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { LedgerEntry } from './accounts/port.js';
 import type { Clock } from './clock.js';
 import type { Database } from './database.js';
-import type { OutboxEvent } from './events/port.js';
+import type { AppendedEvent } from './events/port.js';
 import type { OrderRecord } from './orders/order.js';
 import type { UpstreamErrorKind } from './sources/providers.js';
 
@@ -45,7 +45,7 @@ export interface CoreEvents {
   /** Every order change, after its commit. */
   order: [OrderEvent];
   /** Every event of the log (webhook payloads), after its commit. */
-  outbox: [OutboxEvent];
+  outbox: [AppendedEvent];
   alert: [SourceAlert];
   /** An order's due time moved (an upstream poll rescheduled it): its waiters look again. */
   rescheduled: [orderId: string];

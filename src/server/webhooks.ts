@@ -2,6 +2,7 @@ import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'nod
 import { BlockList, isIP } from 'node:net';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { DeliveryOutcome } from '../core/webhooks/delivery.js';
+import type { AppendedEvent } from '../core/events/port.js';
 import type { DueDelivery } from '../core/webhooks/port.js';
 import { webhookHeaders } from '../core/webhooks/signing.js';
 import type { BrokerCore } from '../core/broker-core.js';
@@ -193,13 +194,18 @@ export class WebhookDeliverer {
         const done = (): void => {
           clearTimeout(timer);
           signal.removeEventListener('abort', done);
-          this.core.events.off('outbox', done);
+          this.core.events.off('outbox', onEvent);
           unwatch();
           resolve();
         };
+        // Only an event that queued a delivery: claiming (a write) after every SMS of an account
+        // without a webhook put a commit in front of the next one.
+        const onEvent = (event: AppendedEvent): void => {
+          if (event.deliveries > 0) done();
+        };
         const timer = setTimeout(done, ms);
         signal.addEventListener('abort', done, { once: true });
-        this.core.events.on('outbox', done);
+        this.core.events.on('outbox', onEvent);
         // Events written by other processes or instances wake it too.
         const unwatch = this.core.onForeignChange(done);
       });

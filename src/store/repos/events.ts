@@ -23,12 +23,12 @@ export function eventsRepo(sql: Sql): EventsRepo {
         'INSERT INTO events (msg_id, account_id, type, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id',
         e.msgId, e.accountId, e.type, e.payload, e.createdAt,
       ))!;
-      await sql.run(
+      const deliveries = await sql.run(
         `INSERT INTO deliveries (event_id, account_id, url, state, next_attempt_at, created_at)
          SELECT ?, id, webhook_url, 'pending', ?, ? FROM accounts WHERE id = ? AND webhook_url IS NOT NULL AND webhook_disabled_at IS NULL`,
         id, e.createdAt, e.createdAt, e.accountId,
       );
-      return { ...e, id };
+      return { ...e, id, deliveries };
     },
     async after(accountId, afterId, limit) {
       return (await sql.all<EventRow>('SELECT * FROM events WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?', accountId, afterId, limit)).map(toEvent);
