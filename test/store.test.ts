@@ -519,30 +519,6 @@ describe('the SQLite store', () => {
     await b.close();
   });
 
-  it('an order read again is never older than the last commit, this process\'s or another\'s', async () => {
-    const { core, file } = makeCore();
-    const other = openCoreOnFile(file);
-    try {
-      const { accountId } = await fundedAccount(core, 10_000_000);
-      const order = await core.order(accountId, { platform: 'instagram' });
-      const db = core.db as SqliteDatabase;
-      expect((await db.read.orders.get(order.order_id))?.status).toBe('active');
-      expect((await db.read.orders.get(order.order_id))?.status).toBe('active');
-      // Another process (here another connection pair on the file) cancels it: the next read sees it.
-      await other.cancel(accountId, order.order_id);
-      expect((await db.read.orders.get(order.order_id))?.status).toBe('cancelled');
-      // And this process's own writes.
-      const second = await core.order(accountId, { platform: 'instagram' });
-      expect((await db.read.orders.get(second.order_id))?.status).toBe('active');
-      await core.cancel(accountId, second.order_id);
-      expect((await db.read.orders.get(second.order_id))?.status).toBe('cancelled');
-      expect(await db.read.orders.get('ord_missing')).toBeNull();
-    } finally {
-      await other.close();
-      await core.close();
-    }
-  });
-
   it('settles a unit of work and runs its after-commit hooks only once the WAL is on disk (fdatasync)', async () => {
     const store = openSqlite(join(tempDir(), 'tn.db'));
     const probe = await open(join(tempDir(), 'probe'), 'w');

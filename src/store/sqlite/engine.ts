@@ -7,7 +7,6 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Database, Repositories, Tx } from '../../core/database.js';
-import type { OrderRecord } from '../../core/orders/order.js';
 import { TnError } from '../../core/errors.js';
 import { MIGRATIONS } from './migrations.js';
 import { repositories } from '../repos/index.js';
@@ -111,12 +110,7 @@ export class SqliteDatabase implements Database {
   ) {
     this.writeSql = new SqliteSql(writer);
     this.writes = repositories(this.writeSql);
-    if (reader === writer) this.read = this.writes;
-    else {
-      const readSql = new SqliteSql(reader);
-      const read = repositories(readSql);
-      this.read = { ...read, orders: withRecentOrders(read.orders, () => readSql.statement('PRAGMA data_version').pluck().get() as number) };
-    }
+    this.read = reader === writer ? this.writes : repositories(new SqliteSql(reader));
   }
 
   /**
@@ -277,30 +271,4 @@ export class SqliteDatabase implements Database {
     if (this.reader !== this.writer && this.reader.open) this.reader.close();
     if (this.writer.open) this.writer.close();
   }
-}
-
-/** How many orders the reader keeps as last read. */
-const RECENT_ORDERS = 2048;
-
-/**
- * An order read again (a client polling `GET /order/:id`, a wait looking once more) is answered
- * from the last read while the database is unchanged: the reader's `data_version` moves on every
- * commit of any other connection, this process's writer included, and costs a third of the read.
- * Order records are never mutated, so one can be handed out twice.
- */
-function withRecentOrders(orders: Repositories['orders'], version: () => number): Repositories['orders'] {
-  const recent = new Map<string, { version: number; record: OrderRecord | null }>();
-  return {
-    ...orders,
-    async get(orderId) {
-      const now = version();
-      const hit = recent.get(orderId);
-      if (hit?.version === now) return hit.record;
-      const record = await orders.get(orderId);
-      recent.delete(orderId);
-      if (recent.size >= RECENT_ORDERS) recent.delete(recent.keys().next().value!);
-      recent.set(orderId, { version: now, record });
-      return record;
-    },
-  };
 }
