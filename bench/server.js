@@ -174,7 +174,7 @@ try {
   results.push(
     ['bare node:http, fixed JSON (baseline)', `${baseline.toFixed(0)} req/s`, '1.00'],
     ['GET /api/v1/order/:id', `${getOrder.toFixed(0)} req/s`, (getOrder / baseline).toFixed(2)],
-    ['POST /api/v1/order (synchronous=FULL)', `${postOrder.toFixed(0)} req/s`, (postOrder / baseline).toFixed(2)],
+    ['POST /api/v1/order (durable)', `${postOrder.toFixed(0)} req/s`, (postOrder / baseline).toFixed(2)],
     ['SMS arrival → verify answer', `p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms (${latencies.length} verifies)`, ''],
     ['5,000 open verify waits', `RSS ${during.toFixed(0)} MB (idle ${before.toFixed(0)} MB)`, ''],
     ...pgRows,

@@ -4,7 +4,7 @@
  * client's address, so made-up keys cannot buy fresh buckets. `onRefused` is told the name of
  * the limit behind each 429 (the metrics count them).
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TnError } from '../../core/errors.js';
 import { DEFAULT_RATE_LIMITS } from '../../core/limits.js';
 import { TokenBuckets } from '../rate-limit.js';
@@ -34,17 +34,8 @@ export function installAuthAndLimits(app: FastifyInstance, rateLimits: RateLimit
         ]),
   );
 
-  app.addHook('preHandler', async (request, reply) => {
-    const key = apiKeyOf(request);
-    let accountId = key ? app.core.knownKey(key) : undefined;
-    let authError: unknown;
-    if (key && !accountId) {
-      try {
-        accountId = await app.core.authenticate(key);
-      } catch (err) {
-        authError = err;
-      }
-    }
+  /** Limits, then the account for routes that act for one; throws the refusal. */
+  const admit = (request: FastifyRequest, reply: FastifyReply, key: string | undefined, accountId: string | undefined): boolean => {
     const who = accountId ? `key:${key}` : `ip:${request.ip}`;
     if (request.routeOptions.url === '/api/v1/register') {
       if (perIpRegister) limit(perIpRegister, `ip:${request.ip}`, reply, onRefused);
@@ -52,9 +43,32 @@ export function installAuthAndLimits(app: FastifyInstance, rateLimits: RateLimit
     // HEAD runs the GET handler, so it counts as GET.
     const route = perRoute.get(`${request.method === 'HEAD' ? 'GET' : request.method} ${request.routeOptions.url}`);
     if (route) limit(route, who, reply, onRefused);
-    if (!request.routeOptions.config.auth) return;
-    if (!accountId) throw authError ?? (await app.core.authenticate(undefined).catch((err: unknown) => err));
+    if (!request.routeOptions.config.auth) return true;
+    if (!accountId) return false;
     request.accountId = accountId;
+    return true;
+  };
+
+  // A callback hook, not an async one: a key this process has seen (nearly every request) is
+  // decided without a promise; only a new key waits for the database.
+  app.addHook('preHandler', (request, reply, done) => {
+    const key = apiKeyOf(request);
+    const finish = (accountId: string | undefined, authError?: unknown): void => {
+      let admitted: boolean;
+      try {
+        admitted = admit(request, reply, key, accountId);
+      } catch (err) {
+        done(err as Error);
+        return;
+      }
+      if (admitted) done();
+      else if (authError !== undefined) done(authError as Error);
+      // No key at all: the error authenticate gives for none.
+      else app.core.authenticate(undefined).then((v) => done(v as unknown as Error), (err: unknown) => done(err as Error));
+    };
+    const known = key ? app.core.knownKey(key) : undefined;
+    if (!key || known) finish(known);
+    else app.core.authenticate(key).then((accountId) => finish(accountId), (err: unknown) => finish(undefined, err));
   });
 
 }
