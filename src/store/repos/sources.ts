@@ -246,9 +246,12 @@ export function activationsRepo(sql: Sql): ActivationsRepo {
     async dueReleases(now, limit) {
       return (await sql
         .all<{ order_id: string; source: string; activation_id: string; status: string; release_at: number | null; release_attempts: number; created_at: number }>(
+          // CROSS JOIN: SQLite then walks the few unreleased activations and looks each order up,
+          // where on its own it chose to walk every order in created_at order (1.6 ms a pass with
+          // 15,000 orders, on every scheduler pass). PostgreSQL reads it as the inner join it is.
           `SELECT a.order_id, a.source, a.activation_id, o.status, a.release_at, a.release_attempts, o.created_at
-           FROM upstream_activations a JOIN orders o ON o.id = a.order_id
-           WHERE a.released_at IS NULL AND coalesce(a.release_at, 0) <= ?
+           FROM upstream_activations a CROSS JOIN orders o
+           WHERE o.id = a.order_id AND a.released_at IS NULL AND coalesce(a.release_at, 0) <= ?
              AND (o.status IN ('cancelled', 'expired') OR (o.status = 'completed' AND o.expires_at <= ?))
            ORDER BY o.created_at LIMIT ?`,
           now, now, limit,
