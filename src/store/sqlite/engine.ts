@@ -31,10 +31,12 @@ export function connect(file: string, options: SqliteOptions & { migrate: boolea
     // Refuse a newer schema before changing anything in the file.
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > MIGRATIONS.length) throw newerSchema(version);
-    if (!options.readonly) db.pragma('journal_mode = WAL');
-    // NORMAL: a commit writes the WAL without an fsync of its own (the engine syncs it off the
-    // event loop before anything is acknowledged, see `durable`); checkpoints still sync first.
-    db.pragma(file === ':memory:' ? 'synchronous = FULL' : 'synchronous = NORMAL');
+    const journal = db.pragma(options.readonly ? 'journal_mode' : 'journal_mode = WAL', { simple: true });
+    // In WAL mode, NORMAL: a commit writes the WAL without an fsync of its own (the engine syncs it
+    // off the event loop before anything is acknowledged, see `durable`); checkpoints still sync
+    // first. A file system that cannot share memory keeps a rollback journal: SQLite syncs each
+    // commit itself (FULL).
+    db.pragma(journal === 'wal' ? 'synchronous = NORMAL' : 'synchronous = FULL');
     db.pragma('foreign_keys = ON');
     // Savepoints keep their undo pages in a statement journal: in memory, not a temporary file per unit of work.
     db.pragma('temp_store = MEMORY');
@@ -99,6 +101,8 @@ export class SqliteDatabase implements Database {
   private foreignTimer: NodeJS.Timeout | null = null;
   private seenVersion = 0;
   private wal: Promise<FileHandle> | null = null;
+  /** Whether commits leave the WAL to this engine to sync (see `connect`); otherwise SQLite syncs them. */
+  private readonly syncsWal: boolean;
   private readonly syncing = new Set<Promise<void>>();
   private counter = 0;
   private counterTurn: NodeJS.Immediate | null = null;
@@ -110,6 +114,7 @@ export class SqliteDatabase implements Database {
   ) {
     this.writeSql = new SqliteSql(writer);
     this.writes = repositories(this.writeSql);
+    this.syncsWal = writer.pragma('synchronous', { simple: true }) === 1 && writer.pragma('journal_mode', { simple: true }) === 'wal';
     this.read = reader === writer ? this.writes : repositories(new SqliteSql(reader));
   }
 
@@ -197,8 +202,8 @@ export class SqliteDatabase implements Database {
    * it. Nothing of a batch is acknowledged (no promise settles, no after-commit hook runs) before.
    */
   private async durable(): Promise<void> {
+    if (!this.syncsWal) return;
     const file = this.writer.name;
-    if (file === ':memory:' || file === '') return;
     // Opened once the WAL exists (after the first commit); a failed open is tried again next time.
     this.wal ??= open(`${file}-wal`, 'r+').catch((err: unknown) => {
       this.wal = null;
