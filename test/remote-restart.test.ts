@@ -93,6 +93,10 @@ describe('remote verify across a server restart', () => {
     const s = await setUp(60_000);
     const verify = startVerify(s, ['instagram', '-t', '60']);
     const order = await activeOrder(s);
+    // Other readers see an order a few milliseconds before its creator is answered (the server
+    // syncs the WAL before the 201): give the answer time to reach the client, which is what this
+    // test is about, before the server goes.
+    await pause(300);
     s.server.child.kill('SIGKILL');
     await s.server.exited;
     await pause(500);
