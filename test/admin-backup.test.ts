@@ -8,13 +8,11 @@ import Database from 'better-sqlite3';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, killLeftovers, runTn, startServe, stopServe, tempHome, until } from './support/process.js';
+import { killLeftovers, runTn, startServe, stopServe, tempHome, until, requireBuild } from './support/process.js';
 
 const API = '/api/v1';
 
-beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests.');
-});
+beforeAll(requireBuild);
 afterEach(killLeftovers);
 
 describe('tn admin backup', () => {

@@ -1,11 +1,10 @@
 import Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AttemptStep, VerifiedOrder } from '../src/core/broker.js';
 import { parseOneJson } from './cli-helpers.js';
 import { failure, fundedAccount, makeCore, tempDir } from './helpers.js';
-import { ROOT, cleanEnv, killLeftovers, runTn, startServe } from './support/process.js';
+import { cleanEnv, killLeftovers, runTn, startServe, requireBuild } from './support/process.js';
 
 // `verify --attempts` (issue 17 §1): a number that gets no SMS in its time is cancelled and
 // refunded, and a fresh one ordered, in the core, so the CLI, the HTTP API and the library agree.
@@ -145,9 +144,7 @@ describe('attempts in the core', () => {
 });
 
 describe('tn verify --attempts, real binary', () => {
-  beforeAll(() => {
-    if (!existsSync(join(ROOT, 'dist', 'bundle', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests.');
-  });
+  beforeAll(requireBuild);
 
   it('on local and against tn serve: each step on stderr, stdout one JSON with the attempts, exit 5, all refunded', async () => {
     const dir = tempDir('tn-attempts-');

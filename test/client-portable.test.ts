@@ -4,16 +4,14 @@ import { dirname, join, resolve } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import { openCoreOnFile } from '../src/client/embedded.js';
 import { tempDir } from './helpers.js';
-import { ROOT, cleanEnv, killLeftovers, startServe } from './support/process.js';
+import { ROOT, cleanEnv, killLeftovers, startServe, requireBuild } from './support/process.js';
 
 // The remote client is importable as `tn/client` (and `createClient` from the root) and needs
 // nothing beyond fetch / ReadableStream / AbortSignal (issue 18.1, 18.2): its built files import
 // no Node module and no undici, and it works against a real server in a process where undici
 // cannot be loaded at all.
 
-beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'client', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests.');
-});
+beforeAll(requireBuild);
 afterEach(killLeftovers);
 
 /** Every module specifier the built file imports, followed through relative imports. */

@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { openCoreOnFile } from '../src/client/embedded.js';
 import type { Order } from '../src/core/orders/order.js';
 import { ManualClock, fundedAccount, sleep, tempDir } from './helpers.js';
 import { startFakeTempNumber } from './support/fake-tempnumber.js';
+import { requireBuild } from './support/process.js';
 
 // Real OS processes sharing one database file, through the compiled library (`npm run build` first).
 
@@ -15,9 +15,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WORKER = join(ROOT, 'test', 'workers', 'tn-worker.mjs');
 const USD = 1_000_000;
 
-beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'index.js'))) throw new Error('dist/index.js is missing: run `npm run build` before these tests.');
-});
+beforeAll(requireBuild);
 
 /** Children of a test that failed half-way are stopped, each by its own handle. */
 const children = new Set<ReturnType<typeof spawn>>();

@@ -4,21 +4,19 @@
  * mempool, the server killed in the middle, its confirmations, then `tn deposit --wait` until
  * the credit; and the clear refusals of brokers without deposits.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.js';
 import { FakeEsplora } from './support/fake-esplora.js';
-import { ROOT, cleanEnv, killLeftovers, runTn, startServe } from './support/process.js';
+import { cleanEnv, killLeftovers, runTn, startServe, requireBuild } from './support/process.js';
 import { startReceiver } from './support/webhooks-receiver.js';
 
 const BIP84_ZPUB = 'zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs';
 const BIP84_ADDRESS_0 = 'bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu';
 
-beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'bundle', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests.');
-});
+beforeAll(requireBuild);
 afterEach(killLeftovers);
 
 describe('tn deposit against tn serve', () => {

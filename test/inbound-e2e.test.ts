@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Order } from '../src/core/orders/order.js';
 import type { InboundKind } from '../src/providers/inbound.js';
 import { androidSignature, jwtHs256, twilioSignature, unixSeconds } from './support/gateways.js';
-import { ROOT, cleanEnv, killLeftovers, runTn, startServe, until, type ServeProcess } from './support/process.js';
+import { cleanEnv, killLeftovers, runTn, startServe, until, requireBuild, type ServeProcess } from './support/process.js';
 
 // Issue 7 end to end: the operator configures a gateway source and its pool numbers with the CLI,
 // a real `tn serve` (the compiled dist/: `npm run build` first) receives the gateway's signed
@@ -19,9 +19,7 @@ const JSON_OK = { type: 'application/json', body: '{"ok":true}' };
 /** Platforms with 6-digit codes, each ordered at most once per server (a pool number is held per platform). */
 const PLATFORMS = ['whatsapp', 'facebook', 'twitter', 'discord', 'tiktok', 'snapchat', 'amazon', 'microsoft', 'netflix', 'airbnb', 'linkedin'];
 
-beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'bundle', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests.');
-});
+beforeAll(requireBuild);
 afterAll(killLeftovers);
 
 // ── the formats ────────────────────────────────────────────────────────────

@@ -1,20 +1,17 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountInfo } from '../src/core/broker.js';
 import { parseOneJson } from './cli-helpers.js';
 import { tempDir } from './helpers.js';
 import { errorProblems } from './support/http.js';
-import { ROOT, cleanEnv, killLeftovers, runTn, startServe, type ServeProcess } from './support/process.js';
+import { cleanEnv, killLeftovers, runTn, startServe, requireBuild, type ServeProcess } from './support/process.js';
 
 // `--max-price` (issue 17 §2) through the real binary, against a real `tn serve` and on `local`:
 // a price above the limit is refused with 402 price_above_max (exit 4) and nothing is charged.
 
 const API = '/api/v1';
 
-beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests.');
-});
+beforeAll(requireBuild);
 afterEach(killLeftovers);
 
 interface Remote {

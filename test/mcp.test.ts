@@ -1,16 +1,13 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { BIN, ROOT, cleanEnv, killLeftovers, runTn, startServe } from './support/process.js';
+import { BIN, ROOT, cleanEnv, killLeftovers, runTn, startServe, requireBuild } from './support/process.js';
 import { tempDir } from './helpers.js';
 
 // `tn mcp` (issue 17 §3): the real binary as an MCP server over stdio, driven by the SDK's own client.
 
-beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests.');
-});
+beforeAll(requireBuild);
 
 afterEach(killLeftovers);
 

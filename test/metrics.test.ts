@@ -5,18 +5,14 @@
  * webhook tried twice, a failed upstream poll and a refused register, in the Prometheus text format,
  * with no phone number, key or id in any label.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeTempNumber } from './support/fake-tempnumber.js';
-import { ROOT, killLeftovers, runTn, startServe, stopServe, tempHome, until } from './support/process.js';
+import { killLeftovers, runTn, startServe, stopServe, tempHome, until, requireBuild } from './support/process.js';
 import { startReceiver } from './support/webhooks-receiver.js';
 
 const API = '/api/v1';
 
-beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests.');
-});
+beforeAll(requireBuild);
 afterEach(killLeftovers);
 
 interface Sample {

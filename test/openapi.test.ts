@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
@@ -7,7 +7,7 @@ import { openCoreOnFile } from '../src/client/embedded.js';
 import { FakeEsplora } from './support/fake-esplora.js';
 import { twilioSignature } from './support/gateways.js';
 import { API, makeApp } from './support/http.js';
-import { ROOT, cleanEnv, startServe, stopServe, type ServeProcess } from './support/process.js';
+import { cleanEnv, startServe, stopServe, requireBuild, type ServeProcess } from './support/process.js';
 
 // Issue 18 §3: `GET /api/v1/openapi.json` describes everything the server accepts and answers. A
 // real `tn serve` (the compiled dist/: `npm run build` first) gets the examples of the seed and
@@ -249,7 +249,7 @@ let doc: Document;
 let schemas: Schemas;
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests.');
+  requireBuild();
   // Not tempDir(): that is removed after each test, and this server serves the whole file.
   dir = mkdtempSync(join(tmpdir(), 'tn-openapi-'));
   file = join(dir, 'tn.db');

@@ -1,10 +1,9 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openCoreOnFile } from '../src/client/embedded.js';
 import type { Order } from '../src/core/orders/order.js';
-import { ROOT, killLeftovers, runTn, startServe, until, type ServeProcess, tempHome } from './support/process.js';
+import { killLeftovers, runTn, startServe, until, requireBuild, type ServeProcess, tempHome } from './support/process.js';
 import { openSse, type SseClient } from './support/sse.js';
 
 // Real `tn serve` processes (`node bin/tn.js serve`, the compiled dist/: `npm run build` first),
@@ -13,9 +12,7 @@ import { openSse, type SseClient } from './support/sse.js';
 const API = '/api/v1';
 const USD = 1_000_000;
 
-beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests.');
-});
+beforeAll(requireBuild);
 afterEach(killLeftovers);
 
 type Home = ReturnType<typeof tempHome>;

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORMS } from '../src/core/catalogue/catalog.js';
 import { COUNTRIES } from '../src/core/catalogue/countries.js';
@@ -11,7 +9,7 @@ import {
   platformOfServiceCode,
   serviceCodeOf,
 } from '../src/core/catalogue/sms-activate-codes.js';
-import { ROOT, killLeftovers, runTn, startServe, until, type ServeProcess, tempHome } from './support/process.js';
+import { killLeftovers, runTn, startServe, until, requireBuild, type ServeProcess, tempHome } from './support/process.js';
 
 // Issue 15 §1: a real `tn serve` (the compiled dist/: `npm run build` first) spoken to as the
 // sms-activate family's clients speak: a query GET (PHP's file_get_contents, most bots), a
@@ -20,9 +18,7 @@ import { ROOT, killLeftovers, runTn, startServe, until, type ServeProcess, tempH
 
 const HANDLER = '/stubs/handler_api.php';
 
-beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests.');
-});
+beforeAll(requireBuild);
 afterEach(killLeftovers);
 
 type Home = ReturnType<typeof tempHome>;

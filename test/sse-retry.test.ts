@@ -1,17 +1,14 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import { openCoreOnFile } from '../src/client/embedded.js';
 import { SSE_RETRY_MS } from '../src/core/limits.js';
 import { tempDir } from './helpers.js';
-import { ROOT, cleanEnv, killLeftovers, startServe } from './support/process.js';
+import { cleanEnv, killLeftovers, startServe, requireBuild } from './support/process.js';
 
 // Both event streams open with a `retry:` field (issue 18.5), so browsers and `eventsource`
 // reconnect at the server's pace rather than their own default.
 
-beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests.');
-});
+beforeAll(requireBuild);
 afterEach(killLeftovers);
 
 async function firstBlock(url: string, apiKey: string): Promise<string> {

@@ -1,18 +1,15 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import { openCoreOnFile } from '../src/client/embedded.js';
 import type { WebhookInfo } from '../src/core/broker.js';
 import { tempDir } from './helpers.js';
-import { ROOT, cleanEnv, killLeftovers, runTn, startServe, until } from './support/process.js';
+import { cleanEnv, killLeftovers, runTn, startServe, until, requireBuild } from './support/process.js';
 import { startReceiver } from './support/webhooks-receiver.js';
 
 // Each logged attempt carries its own outcome (issue 18.4): a failed first try followed by a
 // delivered second one must not show the first as delivered, and it must say when it retried.
 
-beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests.');
-});
+beforeAll(requireBuild);
 afterEach(killLeftovers);
 
 it('recent_deliveries and `tn webhook show` give each attempt its answer, duration, outcome and next try', async () => {

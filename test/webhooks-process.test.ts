@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openCoreOnFile } from '../src/client/embedded.js';
@@ -6,15 +5,13 @@ import type { WebhookInfo } from '../src/core/broker.js';
 import type { Order } from '../src/core/orders/order.js';
 import type { OutboxEvent } from '../src/core/events/port.js';
 import { tempDir } from './helpers.js';
-import { ROOT, cleanEnv, killLeftovers, startServe, until, type ServeProcess } from './support/process.js';
+import { cleanEnv, killLeftovers, startServe, until, requireBuild, type ServeProcess } from './support/process.js';
 import { startReceiver, typeOf, type Hit, type Receiver } from './support/webhooks-receiver.js';
 
 // A real `tn serve` (the compiled dist/: `npm run build` first) killed with SIGKILL while webhook
 // deliveries are pending, then restarted on the same database: the outbox must deliver them all.
 
-beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` before these tests.');
-});
+beforeAll(requireBuild);
 afterEach(killLeftovers);
 
 const SCHEDULE = '0,100,200,300,400';

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,16 @@ import { fileURLToPath } from 'node:url';
 /** The project root and the real binary (it imports the compiled dist/). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(ROOT, 'bin', 'tn.js');
+
+/**
+ * For tests that run what `npm run build` makes: the bundled CLI that bin/tn.js loads, and the
+ * library entries. One check, so that a change of what ships changes it once.
+ */
+export function requireBuild(): void {
+  for (const file of ['dist/bundle/main.js', 'dist/index.js', 'dist/client/index.js']) {
+    if (!existsSync(join(ROOT, file))) throw new Error(`${file} is missing: run \`npm run build\` before these tests.`);
+  }
+}
 
 /**
  * The test runner's environment without any TN_* variable, colour switch or CI (CI sets it; a test
