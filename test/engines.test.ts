@@ -117,6 +117,23 @@ for (const [engine, make] of Object.entries(ENGINES)) {
       expect(retaken.map((d) => d.id).sort()).toEqual([...ids].sort());
     });
 
+    it('an appended event says whether it queued a webhook delivery (the deliverer wakes only for those)', { timeout: 60_000 }, async ({ onTestFinished }) => {
+      const db = await make(onTestFinished, { simulator: { delayMs: 0 } });
+      const core = await db.open();
+      onTestFinished(() => core.close());
+      const told: { type: string; deliveries: number }[] = [];
+      core.events.on('outbox', (e) => told.push({ type: e.type, deliveries: e.deliveries }));
+      const hooked = await fundedAccount(core, USD);
+      await core.setWebhook(hooked.accountId, 'https://hooks.example.test/tn');
+      await core.testWebhook(hooked.accountId);
+      const plain = await fundedAccount(core, 10 * USD);
+      expect(await core.verify(plain.accountId, { platform: 'instagram', timeoutSeconds: 30 })).toMatchObject({ status: 'completed' });
+      expect(told).toEqual([
+        { type: 'webhook.test', deliveries: 1 },
+        { type: 'sms.received', deliveries: 0 },
+      ]);
+    });
+
     it('numeric order aliases (sms-activate ids) are unique across instances and private to their account', { timeout: 60_000 }, async ({ onTestFinished }) => {
       const db = await make(onTestFinished, { simulator: { delayMs: 60_000 } });
       const cores = await Promise.all([db.open(), db.open(), db.open()]);
