@@ -67,6 +67,11 @@ export interface Order {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/** When an active order next has something due: its SMS if one is scheduled before it expires, else its expiry. */
+export function nextDueAt(rec: OrderRecord): number {
+  return Math.min(rec.smsDueAt ?? Infinity, rec.expiresAt);
+}
+
 export function toOrderView(rec: OrderRecord): Order {
   const last = rec.messages.at(-1);
   return {

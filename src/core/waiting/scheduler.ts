@@ -7,7 +7,7 @@
 import type { CoreContext, OrderEvent } from '../context.js';
 import { extractCode } from '../extract.js';
 import type { OrderLife } from '../orders/life.js';
-import type { OrderRecord } from '../orders/order.js';
+import { nextDueAt, type OrderRecord } from '../orders/order.js';
 import type { SourceRegistry } from '../sources/registry.js';
 import type { Upstreams } from '../sources/upstream.js';
 
@@ -54,7 +54,7 @@ export class Scheduler {
   /** Whether a read of this order must first carry out what is due for it (API.md §3). */
   isDue(rec: OrderRecord): boolean {
     const now = this.ctx.now();
-    return rec.status === 'active' && (rec.expiresAt <= now || (rec.smsDueAt !== null && rec.smsDueAt <= now));
+    return rec.status === 'active' && nextDueAt(rec) <= now;
   }
 
   nextDueAt(): Promise<number | null> {
@@ -142,7 +142,7 @@ export class Scheduler {
         // Only an order due before this sleep ends moves the next pass: under load, waking for every
         // new order would put a pass (three reads) behind each one.
         const onOrder = (e: OrderEvent): void => {
-          if ((e.type === 'order.created' || e.type === 'order.retried') && earliestDue(e.order) < wakeAt) done();
+          if ((e.type === 'order.created' || e.type === 'order.retried') && nextDueAt(e.order) < wakeAt) done();
         };
         const timer = setTimeout(done, ms);
         signal.addEventListener('abort', done, { once: true });
@@ -151,9 +151,4 @@ export class Scheduler {
       });
     }
   }
-}
-
-/** When an active order next needs the scheduler: its SMS, or else its expiry. */
-function earliestDue(order: OrderRecord): number {
-  return order.smsDueAt === null ? order.expiresAt : Math.min(order.smsDueAt, order.expiresAt);
 }

@@ -3,7 +3,7 @@
  * by other processes' commits (the database's change feed) and by the order's own due times.
  */
 import type { CoreContext } from '../context.js';
-import type { OrderRecord } from '../orders/order.js';
+import { nextDueAt, type OrderRecord } from '../orders/order.js';
 import type { Scheduler } from './scheduler.js';
 
 export interface WaitSettings {
@@ -53,7 +53,7 @@ export class Waiting {
         const now = this.ctx.now();
         if (rec.status !== 'active' || now >= deadline || stopped()) return rec;
         // With a scheduler, its events wake this wait; without one, this wait wakes itself when something falls due.
-        const next = this.scheduler.isRunning ? deadline : Math.min(deadline, rec.smsDueAt ?? Infinity, rec.expiresAt);
+        const next = this.scheduler.isRunning ? deadline : Math.min(deadline, nextDueAt(rec));
         if (watch.version === seen) await this.sleep(watch, Math.min(deadline - now, this.scheduler.sleepBefore(next, passAt)), signals);
       }
     } finally {
